@@ -1,0 +1,29 @@
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e ".[test,demo]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m flaxen.examples.linear_regression
+
+test: $(VENV)/.installed
+	$(PY) -m ruff check flaxen tests benchmarks
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check flaxen tests benchmarks
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/init_overhead.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""Implementation of flaxen. Nothing here is public API: import from `flaxen.*`."""

@@ -1,0 +1,30 @@
+"""Test configuration shared by the whole suite.
+
+* 8 fake CPU devices, so sharding / pmap tests run on any laptop;
+* numpy rank promotion raises, so no silent broadcast slips through a layer;
+* warnings are errors (see pyproject's filterwarnings for the short ignore list).
+"""
+
+import os
+
+_flags = os.environ.get("XLA_FLAGS", "")
+if "xla_force_host_platform_device_count" not in _flags:
+  os.environ["XLA_FLAGS"] = (_flags + " --xla_force_host_platform_device_count=8").strip()
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+
+jax.config.update("jax_numpy_rank_promotion", "raise")
+
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> pathlib.Path:
+  if not SHARED.exists():
+    pytest.skip("../shared is not present next to the checkout")
+  return SHARED
