@@ -1,0 +1,131 @@
+"""flaxen.errors: every class of the reference, its constructor, bases and message."""
+
+import inspect
+import pickle
+
+import pytest
+
+from flaxen import errors
+
+URL = 'https://flax.readthedocs.io/en/latest/api_reference/flax.errors.html#flax.errors.'
+
+# class name -> (constructor args, built-in base, substring of the message)
+CASES = {
+  'AlreadyExistsError': (('/tmp/ckpt_1',), FileExistsError, 'existing file: "/tmp/ckpt_1"'),
+  'ApplyModuleInvalidMethodError': ((3,), TypeError, '3 is not a valid function'),
+  'ApplyScopeInvalidVariablesStructureError': (({'params': {'params': 1}},), ValueError,
+                                               'extra params layer'),
+  'ApplyScopeInvalidVariablesTypeError': ((), TypeError, 'dictionary of collections'),
+  'AssignSubModuleError': (('Dense',), RuntimeError, 'Submodule Dense must be defined'),
+  'CallCompactUnboundModuleError': ((), RuntimeError, 'unbound modules'),
+  'CallSetupUnboundModuleError': ((), RuntimeError, 'unbound modules'),
+  'CallUnbindOnUnboundModuleError': ((), RuntimeError, '`unbind()`'),
+  'DescriptorAttributeError': ((), RuntimeError, 'non-existent attribute'),
+  'IncorrectPostInitOverrideError': ((), RuntimeError, 'super().__post_init__()'),
+  'InvalidCheckpointError': (('/ck', 3), ValueError, 'step: "3" and path: "/ck"'),
+  'InvalidFilterError': ((3.5,), TypeError, 'Invalid Filter: "3.5"'),
+  'InvalidInstanceModuleError': ((), TypeError, 'not the Module class itself'),
+  'InvalidRngError': (('Dense_0 needs PRNG for "dropout"',), ValueError,
+                      'Dense_0 needs PRNG for "dropout"'),
+  'InvalidScopeError': (('Dense_0',), RuntimeError, 'scope "Dense_0" is no longer valid'),
+  'JaxTransformError': ((), RuntimeError, 'cannot be mixed'),
+  'LazyInitError': (('f32[3]',), ValueError, 'f32[3]'),
+  'MPACheckpointingRequiredError': (('/ck', 2), ValueError, 'GlobalAsyncCheckpointManager'),
+  'MPARestoreDataCorruptedError': ((2, '/ck'), ValueError, 'commit_success.txt'),
+  'MPARestoreTargetRequiredError': (('/ck', 2, 'w'), ValueError, 'key "w"'),
+  'MPARestoreTypeNotMatchError': ((2, '/ck_gda'), TypeError, '/ck_gda'),
+  'ModifyScopeVariableError': (('batch_stats', 'mean', '/BatchNorm_0'), ValueError,
+                               'Cannot update variable "mean" in "/BatchNorm_0" because '
+                               'collection "batch_stats" is immutable.'),
+  'MultipleMethodsCompactError': ((), TypeError, 'Only one method per class can be @compact'),
+  'NameInUseError': (('param', 'kernel', 'Dense'), ValueError,
+                     'Could not create param "kernel" in Module Dense: Name in use.'),
+  'PartitioningUnspecifiedError': (('box',), ValueError, 'metadata_params: box'),
+  'ReservedModuleAttributeError': (({'name': str},), TypeError, '`parent` and `name`'),
+  'ScopeCollectionNotFound': (('params', 'kernel', '/Dense_0'), KeyError,
+                              'Tried to access "kernel" from collection "params" in "/Dense_0"'),
+  'ScopeParamNotFoundError': (('kernel', '/Dense_0'), KeyError,
+                              'Could not find parameter named "kernel" in scope "/Dense_0".'),
+  'ScopeParamShapeError': (('kernel', '/Dense_0', (3, 4), (4, 4)), ValueError,
+                           'Initializer expected to generate shape (4, 4) but got shape (3, 4) '
+                           'instead for parameter "kernel" in "/Dense_0".'),
+  'ScopeVariableNotFoundError': (('mean', 'batch_stats', '/BN'), KeyError,
+                                 'No Variable named "mean" for collection "batch_stats" exists '
+                                 'in "/BN".'),
+  'SetAttributeFrozenModuleError': (('Foo', 'x', 3), AttributeError,
+                                    "Can't set x=3 for Module of type Foo"),
+  'SetAttributeInModuleSetupError': ((), AttributeError, 'construction attributes are frozen'),
+  'TransformTargetError': ((5,), TypeError, 'not a Module class or callable: 5'),
+  'TransformedMethodReturnValueError': (('__call__',), TypeError,
+                                        'method __call__ cannot return Modules or Variables'),
+}
+
+
+def test_exactly_the_reference_classes_are_exported():
+  exported = {
+    n for n, v in vars(errors).items() if inspect.isclass(v) and issubclass(v, BaseException)
+  }
+  assert exported == set(CASES) | {'FlaxError'}
+  assert len(CASES) == 34
+
+
+@pytest.mark.parametrize('name', sorted(CASES))
+def test_error_class(name):
+  args, builtin, fragment = CASES[name]
+  cls = getattr(errors, name)
+  err = cls(*args)
+  assert isinstance(err, errors.FlaxError)
+  assert isinstance(err, builtin)
+  msg = str(err)
+  assert fragment in msg
+  assert msg.endswith(f' ({URL}{name})')
+  assert not msg.startswith(("'", '"'))
+  assert cls.__module__ == 'flaxen.errors'
+  assert cls.__doc__ and len(cls.__doc__.split()) >= 10
+  with pytest.raises(builtin):
+    raise err
+
+
+@pytest.mark.parametrize('name', sorted(CASES))
+def test_constructor_signature_matches_reference(name):
+  args, _, _ = CASES[name]
+  params = inspect.signature(getattr(errors, name)).parameters
+  assert len([p for p in params.values() if p.default is inspect.Parameter.empty]) <= len(args)
+  assert len(params) >= len(args)
+
+
+@pytest.mark.parametrize('name', sorted(CASES))
+def test_errors_pickle(name):
+  args, _, _ = CASES[name]
+  err = getattr(errors, name)(*args)
+  back = pickle.loads(pickle.dumps(err))
+  assert type(back) is type(err)
+  assert str(back) == str(err)
+  assert vars(back) == vars(err)
+
+
+def test_key_error_subclasses_print_unquoted():
+  err = errors.ScopeParamNotFoundError('kernel', '/Dense_0')
+  assert str(err).startswith('Could not find parameter named "kernel"')
+  with pytest.raises(KeyError, match='Could not find parameter'):
+    raise err
+
+
+def test_constructor_arguments_are_attributes():
+  err = errors.ScopeParamShapeError('kernel', '/Dense_0', (3, 4), (4, 4))
+  assert (err.param_name, err.scope_path, err.value_shape, err.init_shape) == (
+    'kernel', '/Dense_0', (3, 4), (4, 4))
+  assert errors.MPARestoreTargetRequiredError('/p', 1).key is None
+
+
+def test_base_error_and_catch_all():
+  with pytest.raises(errors.FlaxError):
+    raise errors.NameInUseError('submodule', 'Dense_0', 'MLP')
+  base = errors.FlaxError('custom problem')
+  assert str(base) == f'custom problem ({URL}FlaxError)'
+  assert base.message == 'custom problem'
+
+
+def test_descriptor_error_is_not_an_attribute_error():
+  # raised from inside attribute lookup, an AttributeError would fall through to __getattr__
+  assert not issubclass(errors.DescriptorAttributeError, AttributeError)

@@ -1,0 +1,147 @@
+"""flaxen.struct: frozen pytree dataclasses, static fields, replace, kw_only, PyTreeNode."""
+
+import dataclasses
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from flaxen import struct
+
+
+@struct.dataclass
+class Model:
+  params: Any
+  apply_fn: Callable = struct.field(pytree_node=False)
+  step: int = 0
+
+
+@struct.dataclass(kw_only=True)
+class KwOnly:
+  a: int
+  b: int = 2
+
+
+class Node(struct.PyTreeNode):
+  w: Any
+  name: str = struct.field(pytree_node=False, default='node')
+
+
+class KwNode(struct.PyTreeNode, kw_only=True):
+  x: Any
+  tag: str = struct.field(pytree_node=False, default='t')
+
+
+def _double(x):
+  return 2 * x
+
+
+def test_leaves_exclude_static_fields_and_keys_are_attributes():
+  m = Model({'w': jnp.ones(2)}, _double, step=3)
+  leaves, treedef = jax.tree_util.tree_flatten(m)
+  assert len(leaves) == 2  # params['w'] and step; apply_fn is aux data
+  paths = [p for p, _ in jax.tree_util.tree_flatten_with_path(m)[0]]
+  assert paths[0][0] == jax.tree_util.GetAttrKey('params')
+  assert paths[1] == (jax.tree_util.GetAttrKey('step'),)
+  rebuilt = jax.tree_util.tree_unflatten(treedef, leaves)
+  assert rebuilt.apply_fn is _double and rebuilt.step == 3
+
+
+def test_frozen_and_replace():
+  m = Model({'w': 1}, _double)
+  with pytest.raises(dataclasses.FrozenInstanceError):
+    m.step = 1
+  m2 = m.replace(step=5)
+  assert m2.step == 5 and m.step == 0 and m2.apply_fn is _double
+  assert dataclasses.is_dataclass(m) and Model.__dataclass_params__.frozen
+
+
+def test_jit_and_tree_map():
+  m = Model({'w': jnp.arange(3.0)}, _double)
+
+  @jax.jit
+  def step(m):
+    return m.replace(params=jax.tree_util.tree_map(m.apply_fn, m.params), step=m.step + 1)
+
+  out = step(m)
+  assert isinstance(out, Model) and out.apply_fn is _double
+  assert out.params['w'].tolist() == [0.0, 2.0, 4.0] and int(out.step) == 1
+  grads = jax.grad(lambda m: jnp.sum(m.params['w'] ** 2))(m.replace(step=0.0))
+  assert isinstance(grads, Model) and grads.params['w'].tolist() == [0.0, 2.0, 4.0]
+
+
+def test_static_fields_are_part_of_the_treedef():
+  a = jax.tree_util.tree_structure(Node(1.0, name='a'))
+  b = jax.tree_util.tree_structure(Node(1.0, name='b'))
+  assert a != b
+  assert jax.tree_util.tree_structure(Node(2.0, name='a')) == a
+
+
+def test_kw_only():
+  assert KwOnly(a=1).b == 2
+  with pytest.raises(TypeError):
+    KwOnly(1)
+  k = KwNode(x=jnp.ones(()))
+  assert k.tag == 't' and jax.tree_util.tree_leaves(k) == [k.x]
+  with pytest.raises(TypeError):
+    KwNode(1.0)
+
+
+def test_pytree_node_subclasses_are_struct_dataclasses():
+  n = Node(w=jnp.zeros(2))
+  assert jax.tree_util.tree_leaves(n)[0].shape == (2,)
+  assert n.replace(w=1).w == 1
+  with pytest.raises(dataclasses.FrozenInstanceError):
+    n.w = 3
+
+  class Child(Node):
+    extra: int = 1
+
+  c = Child(w=0.0)
+  assert len(jax.tree_util.tree_leaves(c)) == 2
+  assert jax.tree_util.tree_map(lambda v: v + 1, c) == Child(w=1.0, extra=2)
+
+
+def test_decorator_is_idempotent_and_marks_the_class():
+  assert struct.dataclass(Model) is Model
+  assert Model.__flaxen_struct__ is True
+  assert Model.__flaxen_data_fields__ == ('params', 'step')
+  assert Model.__flaxen_meta_fields__ == ('apply_fn',)
+  fields = {f.name: f for f in dataclasses.fields(Model)}
+  assert fields['apply_fn'].metadata['pytree_node'] is False
+  assert fields['params'].metadata.get('pytree_node', True) is True
+
+
+def test_field_keeps_extra_metadata_and_kwargs():
+  f = struct.field(pytree_node=False, default=3, metadata={'doc': 'x'})
+  assert f.default == 3 and f.metadata['doc'] == 'x' and f.metadata['pytree_node'] is False
+
+
+def test_frozen_false_is_rejected():
+  class Loose:
+    a: int
+
+  with pytest.raises(ValueError, match='frozen'):
+    struct.dataclass(Loose, frozen=False)
+
+
+def test_non_init_fields_are_recomputed_not_flattened():
+  @struct.dataclass
+  class WithDerived:
+    a: Any
+    double: Any = dataclasses.field(init=False)
+
+    def __post_init__(self):
+      object.__setattr__(self, 'double', 2 * self.a)
+
+  w = WithDerived(2)
+  assert jax.tree_util.tree_leaves(w) == [2]
+  assert jax.tree_util.tree_map(lambda x: x + 1, w).double == 6
+
+
+def test_pickle_roundtrip():
+  n = Node(w=[1, 2], name='p')
+  assert pickle.loads(pickle.dumps(n)) == n
