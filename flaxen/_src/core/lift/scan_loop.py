@@ -1,0 +1,147 @@
+"""``axes_scan``: ``lax.scan`` with per-argument axes and values computed once for all iterations.
+
+``axes_scan(fn, in_axes, out_axes, ...)`` returns ``scan_fn(broadcast_in, init,
+*args)`` around ``fn(broadcast_in, carry, *xs) -> (broadcast_out, carry, ys)``:
+
+* ``in_axes``/``out_axes`` are prefix trees of ``args``/``ys`` whose leaves are
+  an integer axis (moved to the front / back from the front) or ``broadcast``
+  (the whole value is given to, or taken once from, every iteration);
+* ``broadcast_out`` (e.g. parameters created inside the body and shared by all
+  iterations) is computed by tracing the body once with the carry and the
+  scanned slices *unknown* (JAX partial evaluation): everything computable
+  without them is a known constant. A broadcast output that depends on the
+  carry or a scanned value raises ``ValueError`` naming its path. The body then
+  runs a second time, inside ``lax.scan``, with ``broadcast_out`` as input.
+
+That first pass is a real Python execution of the body: RNG counters advance
+during it (the reference behaves the same way; see the golden RNG rule 7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax._src import api_util
+from jax._src import core as jax_core
+from jax._src import linear_util as lu
+from jax._src.interpreters import partial_eval as pe
+
+from flaxen._src.core.lift.axes import broadcast
+
+
+def _is_axis_leaf(x: Any) -> bool:
+  return x is None or x is broadcast
+
+
+def _norm_axes(axes: Any) -> Any:
+  """Replaces ``None`` leaves by ``broadcast`` (both mean "not scanned")."""
+  return jax.tree_util.tree_map(
+    lambda a: broadcast if a is None else a, axes, is_leaf=_is_axis_leaf
+  )
+
+
+def _map_prefix(fn: Callable[[Any, Any], Any], axes: Any, *trees: Any) -> Any:
+  return jax.tree_util.tree_map(fn, axes, *trees, is_leaf=_is_axis_leaf)
+
+
+def _to_front(ax: Any, sub: Any) -> Any:
+  if ax is broadcast:
+    return ()
+  if ax == 0:
+    return sub
+  return jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, ax, 0), sub)
+
+
+def _from_front(ax: Any, sub: Any) -> Any:
+  if ax is broadcast or ax == 0:
+    return sub
+  return jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, 0, ax), sub)
+
+
+def _slice_aval(x: Any) -> Any:
+  aval = jax.typeof(x)
+  return jax_core.mapped_aval(aval.shape[0], 0, aval)
+
+
+def axes_scan(
+  fn: Callable[..., Any],
+  in_axes: Any,
+  out_axes: Any,
+  length: int | None = None,
+  reverse: bool = False,
+  unroll: int | bool = 1,
+  check_constancy_invariants: bool = True,
+  _split_transpose: bool = False,
+) -> Callable[..., Any]:
+  """See the module docstring.
+
+  Returns:
+    ``scan_fn(broadcast_in, init, *args) -> (broadcast_out, carry, ys)``.
+  """
+  in_axes = _norm_axes(in_axes)
+  out_axes = _norm_axes(out_axes)
+
+  def scan_fn(broadcast_in, init, *args):
+    xs = _map_prefix(_to_front, in_axes, args)
+
+    def body_fn(c, xs, init_mode=False):
+      xs = _map_prefix(lambda ax, arg, x: arg if ax is broadcast else x, in_axes, args, xs)
+      broadcast_out, c, ys = fn(broadcast_in, c, *xs)
+      if init_mode:
+        ys = _map_prefix(lambda ax, y: y if ax is broadcast else (), out_axes, ys)
+        return broadcast_out, ys
+      ys = _map_prefix(lambda ax, y: () if ax is broadcast else y, out_axes, ys)
+      return c, ys
+
+    if check_constancy_invariants:
+      broadcast_in, constants_out = _constant_pass(body_fn, init, xs)
+    else:
+      constants_out = None
+
+    kwargs = {'_split_transpose': True} if _split_transpose else {}
+    c, ys = jax.lax.scan(
+      body_fn, init, xs, length=length, reverse=reverse, unroll=unroll, **kwargs
+    )
+    ys = _map_prefix(_from_front, out_axes, ys)
+    if constants_out is not None:
+      ys = _map_prefix(
+        lambda ax, const, y: const if ax is broadcast else y, out_axes, constants_out, ys
+      )
+    return broadcast_in, c, ys
+
+  return scan_fn
+
+
+def _constant_pass(body_fn, init, xs):
+  """Traces ``body_fn`` in init mode with unknown carry/slices; returns its known outputs."""
+  carry_avals = jax.tree_util.tree_map(jax.typeof, init)
+  scan_avals = jax.tree_util.tree_map(_slice_aval, xs)
+  in_avals, in_tree = jax.tree_util.tree_flatten((carry_avals, scan_avals))
+
+  def broadcast_body(c, x):
+    return body_fn(c, x, init_mode=True)
+
+  dbg = api_util.debug_info('scan', broadcast_body, (init, xs), {})
+  f_flat, out_tree = api_util.flatten_fun_nokwargs(
+    lu.wrap_init(broadcast_body, debug_info=dbg), in_tree
+  )
+  in_pvals = [pe.PartialVal.unknown(a) for a in in_avals]
+  _, out_pvals, _ = pe.trace_to_jaxpr_nounits(f_flat, in_pvals)
+  unknown = [pv is not None for pv, _ in out_pvals]
+  if any(unknown):
+    marks = jax.tree_util.tree_unflatten(out_tree(), unknown)
+    bad = [
+      jax.tree_util.keystr(path)
+      for path, flag in jax.tree_util.tree_flatten_with_path(marks[0])[0]
+      if flag
+    ]
+    raise ValueError(
+      'A broadcast variable of a lifted scan depends on the carry or on a scanned input '
+      f'(it cannot be computed once for all iterations): {bad or "an output"}. Broadcast '
+      "variables must be initialized from unsplit rngs (split_rngs={...: False})."
+    )
+  consts = [const for _, const in out_pvals]
+  return jax.tree_util.tree_unflatten(out_tree(), consts)

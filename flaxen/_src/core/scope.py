@@ -1,0 +1,428 @@
+"""``Scope``: one layer's view of the variable dictionary and of the RNG streams.
+
+Structure (flat, no copies):
+
+* The **root** scope owns ``_variables``: ``{collection: {name: value | subtree}}``.
+  Mutable collections were unfrozen into fresh plain dicts by ``bind``; immutable
+  ones are the caller's objects and are never written.
+* A **child** scope (``push(name)``) caches, per collection, a reference to its
+  own sub-dict of the parent's, created lazily on first write. Dict insertion
+  order is creation order, for collections and for variables.
+* RNG streams are ``LazyRng`` (base key + path names). The k-th ``make_rng(s)``
+  of a scope folds ``path + (k,)`` into the base key once (``rng.py``).
+  Counters live in ``rng_counters`` (``{stream: count}``); the counters of a
+  child are kept in the parent's ``rng_counters`` under ``(CHILD, name)`` so a
+  re-pushed child (shared module, rewound compact method) continues them.
+* ``reservations`` maps each used name to the set of collections it is used in
+  (``None`` for a child scope); names may repeat across collections only.
+
+A scope is invalidated when its ``temporary()`` context ends; using it afterwards
+raises ``InvalidScopeError``. Using it under another JAX trace than the one it
+was created in raises ``JaxTransformError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import jax
+
+from flaxen._src import errors
+from flaxen._src.config import config
+from flaxen._src.core import meta, tracers
+from flaxen._src.core.filters import Filter, in_filter
+from flaxen._src.core.param_shape import check_param_shape
+from flaxen._src.core.rng import LazyRng
+from flaxen._src.core.variables import Variable
+from flaxen._src.public import set_module
+from flaxen._src.tree.frozen_dict import FrozenDict, freeze
+
+_EMPTY: Mapping[str, Any] = FrozenDict()
+
+
+class _ChildToken:
+  """Key marker for a child's counters inside ``rng_counters``."""
+
+  def __repr__(self) -> str:
+    return 'CHILD'
+
+
+CHILD = _ChildToken()
+
+
+@set_module('flaxen.core.scope')
+class Scope:
+  """A view on a variable dictionary and RNG streams for one layer.
+
+  Args:
+    variables: the collections (root) or ``{}`` (a child; filled lazily).
+    rngs: ``{stream: key}`` or ``{stream: LazyRng}``.
+    name: the name of this scope in its parent (``None`` for a root).
+    mutable: a filter of the collections that may be written.
+    parent: the parent scope (``None`` for a root).
+    path: names from the root to this scope.
+    flags: read-only flags shared by the whole tree (e.g. ``initializing``).
+    rng_counters: the ``{stream: count}`` dict to use (shared, not copied).
+  """
+
+  def __init__(
+    self,
+    variables: dict[str, Any],
+    rngs: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    mutable: Filter = False,
+    parent: Scope | None = None,
+    path: tuple[str, ...] = (),
+    flags: Mapping[str, Any] | None = None,
+    rng_counters: dict[Any, Any] | None = None,
+    debug_path: tuple[str, ...] | None = None,
+  ):
+    rngs = rngs or {}
+    self._variables = variables
+    self.parent = parent
+    self.name = name
+    self.path = tuple(path)
+    self.debug_path = tuple(debug_path) if debug_path is not None else self.path
+    self.rngs = {k: v if isinstance(v, LazyRng) else LazyRng(v) for k, v in rngs.items()}
+    self.mutable = mutable
+    self.flags = freeze({} if flags is None else flags)
+    self.root: Scope = parent.root if parent is not None else self
+    self.trace_level = tracers.current_trace()
+    self.rng_counters = rng_counters if rng_counters is not None else {k: 0 for k in self.rngs}
+    self.reservations: dict[str, set[str | None]] = {}
+    self._invalid = False
+
+  def _derive(self, variables, name, parent, path, debug_path, rngs, counters) -> Scope:
+    """A scope sharing this one's mutability and flags (no re-validation of arguments)."""
+    scope = Scope.__new__(Scope)
+    scope._variables = variables
+    scope.parent = parent
+    scope.name = name
+    scope.path = path
+    scope.debug_path = debug_path
+    scope.rngs = rngs
+    scope.mutable = self.mutable
+    scope.flags = self.flags
+    scope.root = parent.root if parent is not None else scope
+    scope.trace_level = tracers.current_trace()
+    scope.rng_counters = counters
+    scope.reservations = {}
+    scope._invalid = False
+    return scope
+
+  # ------------------------------------------------------------------ state
+
+  @property
+  def invalid(self) -> bool:
+    """Whether ``invalidate()`` was called (the scope may no longer be used)."""
+    return self._invalid
+
+  def invalidate(self) -> None:
+    """Marks this scope as unusable."""
+    self._invalid = True
+
+  def _check_valid(self) -> None:
+    if self._invalid:
+      raise errors.InvalidScopeError(self.name)
+
+  def _validate_trace_level(self) -> None:
+    tracers.check_trace_level(self.trace_level)
+
+  @contextlib.contextmanager
+  def temporary(self) -> Iterator[Scope]:
+    """Context manager yielding this scope and invalidating it on exit."""
+    try:
+      yield self
+    finally:
+      self.invalidate()
+
+  @property
+  def path_text(self) -> str:
+    """The path as ``'/a/b'`` (``'/'`` for the root)."""
+    return '/' + '/'.join(self.path)
+
+  def has_flag(self, key: str) -> bool:
+    return key in self.flags
+
+  def get_flag(self, key: str, default: Any = None) -> Any:
+    return self.flags.get(key, default)
+
+  def rewound(self, rewind_rngs: bool = False) -> Scope:
+    """A fresh scope on the same variables, with no names reserved.
+
+    Args:
+      rewind_rngs: also restart the RNG counters (by default they continue).
+    """
+    self._check_valid()
+    counters = self.rng_counters if not rewind_rngs else {k: 0 for k in self.rngs}
+    return self._derive(self._variables, self.name, self.parent, self.path, self.debug_path,
+                        self.rngs, counters)
+
+  # ------------------------------------------------------------------ names
+
+  def name_reserved(self, name: str, col: str | None = None) -> bool:
+    """Whether ``name`` is taken (for collection ``col``; ``None``: for a child scope)."""
+    cols = self.reservations.get(name)
+    if cols is None:
+      return False
+    if col is None or None in cols or col in cols:
+      return True
+    return not config.flax_relaxed_naming
+
+  def reserve(self, name: str, col: str | None = None) -> None:
+    """Reserves ``name`` (in ``col``).
+
+    Raises:
+      TypeError: ``name`` is not a string.
+      ValueError: the name is already in use.
+    """
+    if not isinstance(name, str):
+      raise TypeError(f'The type of scope "{name}" should be string but it is {type(name)}')
+    if self.name_reserved(name, col):
+      raise ValueError(f'Duplicate use of scope name: "{name}" in "{self.path_text}"')
+    cols = self.reservations.get(name)
+    if cols is None:
+      self.reservations[name] = {col}
+    else:
+      cols.add(col)
+
+  def default_name(self, prefix: str) -> str:
+    """The first ``f'{prefix}{i}'`` (i = 0, 1, ...) that is not reserved."""
+    i = 0
+    while True:
+      name = f'{prefix}{i}'
+      if name not in self.reservations:
+        return name
+      i += 1
+
+  def push(self, name: str | None = None, prefix: str = '', reuse: bool = False) -> Scope:
+    """Creates the child scope ``name`` (default: ``default_name(prefix)``).
+
+    Args:
+      name: the child's name.
+      prefix: prefix for an automatic name.
+      reuse: allow a name that is already reserved (a shared child).
+    """
+    self._check_valid()
+    self._validate_trace_level()
+    if name is None:
+      name = self.default_name(prefix)
+    if not reuse or name not in self.reservations:
+      self.reserve(name)
+    rngs = {k: LazyRng(r.rng, r.suffix + (name,)) for k, r in self.rngs.items()}
+    key = (CHILD, name)
+    counters = self.rng_counters.get(key)
+    if counters is None:
+      counters = {k: 0 for k in rngs}
+      self.rng_counters[key] = counters
+    return self._derive({}, name, self, self.path + (name,), self.debug_path + (name,),
+                        rngs, counters)
+
+  def child(
+    self,
+    fn: Callable[..., Any],
+    name: str | None = None,
+    prefix: str | None = None,
+    named_call: bool = True,
+    **partial_kwargs: Any,
+  ) -> Callable[..., Any]:
+    """Partially applies ``fn`` to a new child scope.
+
+    Returns:
+      ``wrapper(*args, **kwargs)`` calling ``fn(child_scope, *args, **kwargs)``.
+    """
+    if name is None:
+      if prefix is None:
+        prefix = fn.__name__ + '_' if hasattr(fn, '__name__') else ''
+      name = self.default_name(prefix)
+    scope = self.push(name)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+      kwargs = {**partial_kwargs, **kwargs}
+      if named_call:
+        with jax.named_scope(name):
+          return fn(scope.rewound(), *args, **kwargs)
+      return fn(scope.rewound(), *args, **kwargs)
+
+    return wrapper
+
+  # ------------------------------------------------------------ collections
+
+  def is_mutable_collection(self, col: str) -> bool:
+    """Whether collection ``col`` may be written."""
+    return in_filter(self.mutable, col)
+
+  def is_collection_empty(self, col: str) -> bool:
+    """Whether the whole variable dict has no entry in collection ``col``."""
+    variables = self.root._variables
+    return col not in variables or len(variables[col]) == 0
+
+  def _collection(self, col: str) -> Mapping[str, Any]:
+    """This scope's sub-dict of ``col`` (an empty mapping when there is none)."""
+    got = self._variables.get(col)
+    if got is not None:
+      return got
+    if self.parent is None:
+      return _EMPTY
+    parent_col = self.parent._collection(col)
+    if self.name not in parent_col:
+      return _EMPTY
+    got = parent_col[self.name]
+    self._variables[col] = got
+    return got
+
+  def _mutable_collection(self, col: str) -> dict[str, Any]:
+    """This scope's sub-dict of ``col``, created (empty) if missing."""
+    if not self.is_mutable_collection(col):
+      raise errors.ModifyScopeVariableError(col, '', self.path_text)
+    got = self._variables.get(col)
+    if got is not None:
+      return got
+    if self.parent is None:
+      got = self._variables[col] = {}
+      return got
+    parent_col = self.parent._mutable_collection(col)
+    got = parent_col.get(self.name)
+    if got is None:
+      got = parent_col[self.name] = {}
+    self._variables[col] = got
+    return got
+
+  def _populate_collections(self) -> None:
+    for col in self.root._variables:
+      self._collection(col)
+
+  def variables(self) -> Mapping[str, Any]:
+    """The variables of this scope, ``{collection: subtree}``."""
+    self._populate_collections()
+    xs = {k: v for k, v in self._variables.items() if v is not _EMPTY}
+    return freeze(xs) if config.flax_return_frozendict else xs
+
+  def mutable_variables(self) -> Mapping[str, Any]:
+    """The variables of the mutable collections of this scope."""
+    self._populate_collections()
+    xs = {k: v for k, v in self._variables.items() if in_filter(self.mutable, k)}
+    return freeze(xs) if config.flax_return_frozendict else xs
+
+  # -------------------------------------------------------------- variables
+
+  def has_variable(self, col: str, name: str) -> bool:
+    """Whether variable ``name`` exists in collection ``col`` of this scope."""
+    return name in self._collection(col)
+
+  def get_variable(self, col: str, name: str, default: Any = None) -> Any:
+    """The value of ``col/name``, or ``default`` if it does not exist."""
+    variables = self._collection(col)
+    if name in variables:
+      return variables[name]
+    return default
+
+  def put_variable(self, col: str, name: str, value: Any) -> None:
+    """Sets ``col/name`` to ``value``.
+
+    Raises:
+      ModifyScopeVariableError: ``col`` is immutable.
+    """
+    self._check_valid()
+    self._validate_trace_level()
+    if not self.is_mutable_collection(col):
+      raise errors.ModifyScopeVariableError(col, name, self.path_text)
+    _put(self._mutable_collection(col), name, value)
+
+  def variable(
+    self,
+    col: str,
+    name: str,
+    init_fn: Callable[..., Any] | None = None,
+    *init_args: Any,
+    unbox: bool = True,
+    **init_kwargs: Any,
+  ) -> Variable:
+    """A ``Variable`` handle on ``col/name``, created with ``init_fn(*init_args)`` if missing.
+
+    Raises:
+      ScopeCollectionNotFound: missing, not creatable, and ``col`` is empty.
+      ScopeVariableNotFoundError: missing and not creatable (immutable or no ``init_fn``).
+    """
+    self.reserve(name, col)
+    if not self.has_variable(col, name):
+      if not self.is_mutable_collection(col) or init_fn is None:
+        if self.is_collection_empty(col):
+          raise errors.ScopeCollectionNotFound(col, name, self.path_text)
+        raise errors.ScopeVariableNotFoundError(name, col, self.path_text)
+      self.put_variable(col, name, init_fn(*init_args, **init_kwargs))
+    return Variable(self, col, name, unbox=unbox)
+
+  def param(
+    self,
+    name: str,
+    init_fn: Callable[..., Any],
+    *init_args: Any,
+    unbox: bool = True,
+    **init_kwargs: Any,
+  ) -> Any:
+    """The parameter ``name``, created with ``init_fn(make_rng('params'), *init_args)`` if missing.
+
+    When the parameter exists, the shape ``init_fn`` would produce now is
+    compared (abstractly) with the stored one.
+
+    Raises:
+      ScopeParamShapeError: the stored shape differs from the initializer's.
+      ScopeCollectionNotFound: missing, ``params`` immutable and empty.
+      ScopeParamNotFoundError: missing and ``params`` immutable.
+    """
+    self.reserve(name, 'params')
+    params = self._collection('params')
+    if name in params:
+      value = params[name]
+      check_param_shape(self.path_text, name, value, init_fn, init_args, init_kwargs)
+    else:
+      if not self.is_mutable_collection('params'):
+        if self.is_collection_empty('params'):
+          raise errors.ScopeCollectionNotFound('params', name, self.path_text)
+        raise errors.ScopeParamNotFoundError(name, self.path_text)
+      value = init_fn(self.make_rng('params'), *init_args, **init_kwargs)
+      self.put_variable('params', name, value)
+    if unbox:
+      value = meta.unbox(value)
+    return value
+
+  # -------------------------------------------------------------------- rng
+
+  def has_rng(self, name: str) -> bool:
+    """Whether stream ``name`` was given."""
+    return name in self.rngs
+
+  def make_rng(self, name: str = 'params') -> Any:
+    """A new key of stream ``name`` (falls back to ``'params'`` when ``name`` is absent).
+
+    Raises:
+      InvalidRngError: neither ``name`` nor ``'params'`` was given.
+    """
+    if name not in self.rngs:
+      if 'params' not in self.rngs:
+        raise errors.InvalidRngError(f'{self.name} needs PRNG for "{name}"')
+      name = 'params'
+    self._check_valid()
+    self._validate_trace_level()
+    count = self.rng_counters.get(name, 0) + 1
+    self.rng_counters[name] = count
+    r = self.rngs[name]
+    return LazyRng(r.rng, r.suffix + (count,)).as_jax_rng()
+
+  def __repr__(self) -> str:
+    return f'Scope(path={self.path_text!r}, mutable={self.mutable!r})'
+
+
+def _put(target: dict[str, Any], key: str, val: Any) -> None:
+  """Stores ``val``; merges into an existing sub-dict so child references stay valid."""
+  cur = target.get(key)
+  if isinstance(cur, dict) and isinstance(val, Mapping):
+    for k, v in val.items():
+      _put(cur, k, v)
+  else:
+    target[key] = val

@@ -1,0 +1,1 @@
+"""Implementation of ``flaxen.linen``: the Module system, lifted-transform bridge, layers, summary."""

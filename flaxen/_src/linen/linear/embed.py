@@ -1,0 +1,99 @@
+"""``Embed``: a lookup table of learned vectors, with ``attend`` for weight tying.
+
+Invariants:
+  * the table is the param ``embedding`` of shape ``(num_embeddings, features)``,
+    created in ``setup`` (so ``init(..., method='attend')`` creates it too);
+  * ``__call__`` accepts integer inputs only and returns
+    ``inputs.shape + (features,)`` via ``jnp.take`` (out-of-range ids follow
+    ``jnp.take``'s default fill mode, i.e. NaN rows);
+  * ``attend(query)`` is ``query @ embedding.T`` (logits over the vocabulary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax.numpy as jnp
+
+from flaxen._src.linen import initializers
+from flaxen._src.linen._layer_utils import layer_error
+from flaxen._src.linen.dtypes import promote_dtype
+from flaxen._src.linen.module.module import Module
+from flaxen._src.public import set_module
+
+__all__ = ['Embed']
+
+Array = Any
+Dtype = Any
+default_embed_init = initializers.variance_scaling(1.0, 'fan_in', 'normal', out_axis=0)
+
+
+@set_module('flaxen.linen.linear')
+class Embed(Module):
+  """Embedding lookup: integer ids → learned ``features``-dimensional vectors.
+
+  Attributes:
+    num_embeddings: number of rows of the table (vocabulary size).
+    features: size of each vector.
+    dtype: computation dtype (default: the table's dtype).
+    param_dtype: dtype of the table (default float32).
+    embedding_init: initializer of the table.
+    promote_dtype: dtype-promotion function.
+
+  Example:
+    >>> import jax, jax.numpy as jnp
+    >>> from flaxen import linen as nn
+    >>> layer = nn.Embed(num_embeddings=10, features=4)
+    >>> variables = layer.init(jax.random.PRNGKey(0), jnp.array([[1, 2]]))
+    >>> layer.apply(variables, jnp.array([[1, 2]])).shape
+    (1, 2, 4)
+  """
+
+  num_embeddings: int
+  features: int
+  dtype: Dtype | None = None
+  param_dtype: Dtype = jnp.float32
+  embedding_init: Callable[..., Any] = default_embed_init
+  promote_dtype: Callable[..., Any] = promote_dtype
+
+  def setup(self):
+    self.embedding = self.param('embedding', self.embedding_init,
+                                (self.num_embeddings, self.features), self.param_dtype)
+
+  def __call__(self, inputs: Array) -> Array:
+    """Looks up the vectors of ``inputs``.
+
+    Args:
+      inputs: integer array of ids.
+
+    Returns:
+      Array of shape ``inputs.shape + (features,)``.
+
+    Raises:
+      ValueError: if ``inputs`` is not an integer array.
+    """
+    inputs = jnp.asarray(inputs)
+    if not jnp.issubdtype(inputs.dtype, jnp.integer):
+      raise layer_error(self, f'input type must be an integer or unsigned integer, got '
+                              f'{inputs.dtype}.')
+    (embedding,) = self.promote_dtype(self.embedding, dtype=self.dtype, inexact=False)
+    if self.num_embeddings == 1:
+      return jnp.broadcast_to(embedding, inputs.shape + (self.features,))
+    return jnp.take(embedding, inputs, axis=0)
+
+  def attend(self, query: Array) -> Array:
+    """Scores ``query`` against every embedding: ``query @ embedding.T``.
+
+    Args:
+      query: array of shape ``(..., features)``.
+
+    Returns:
+      Array of shape ``(..., num_embeddings)``.
+    """
+    query = jnp.asarray(query)
+    if query.ndim == 0 or query.shape[-1] != self.features:
+      raise layer_error(self, f'attend expects a query of shape (..., {self.features}), got '
+                              f'{query.shape}.')
+    query, embedding = self.promote_dtype(query, self.embedding, dtype=self.dtype)
+    return jnp.dot(query, embedding.T)

@@ -1,0 +1,121 @@
+"""``Bidirectional``: run one RNN forwards and another backwards, then merge.
+
+The forward RNN sees the sequence as is; the backward RNN is called with
+``reverse=True, keep_order=True`` so its outputs line up with the input
+positions. Both always return their carry; ``merge_fn`` (default: concatenate
+along the last axis) combines the two output trees. ``init_key`` is split in
+two, one key per direction, and ``initial_carry`` is a
+``(forward_carry, backward_carry)`` pair. The sub-modules are the fields
+``forward_rnn`` and ``backward_rnn``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from flaxen._src.linen.attention.checks import BadLayerInput, module_where
+from flaxen._src.linen.module import Module
+from flaxen._src.public import set_module
+
+Array = Any
+
+
+def _concatenate(a: Array, b: Array) -> Array:
+  """Concatenates two arrays along the last axis."""
+  return jnp.concatenate([a, b], axis=-1)
+
+
+@set_module('flaxen.linen')
+class Bidirectional(Module):
+  """Processes a sequence in both directions with two RNNs.
+
+  Attributes:
+    forward_rnn: the RNN (e.g. ``nn.RNN(cell)``) run forwards.
+    backward_rnn: the RNN run backwards.
+    merge_fn: combines forward and backward outputs (default: concatenate on
+      the last axis).
+    time_major: inputs are ``(time, *batch, *features)``.
+    return_carry: also return ``(forward_carry, backward_carry)``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp
+    >>> from flaxen import linen as nn
+    >>> layer = nn.Bidirectional(nn.RNN(nn.GRUCell(4)), nn.RNN(nn.GRUCell(4)))
+    >>> x = jnp.ones((2, 5, 3))
+    >>> variables = layer.init(jax.random.PRNGKey(0), x)
+    >>> layer.apply(variables, x).shape
+    (2, 5, 8)
+  """
+
+  forward_rnn: Any
+  backward_rnn: Any
+  merge_fn: Callable[[Array, Array], Array] = _concatenate
+  time_major: bool = False
+  return_carry: bool = False
+
+  def __call__(
+    self,
+    inputs: Array,
+    *,
+    initial_carry: Any = None,
+    init_key: Any = None,
+    seq_lengths: Array | None = None,
+    return_carry: bool | None = None,
+    time_major: bool | None = None,
+    reverse: bool | None = None,
+    keep_order: bool | None = None,
+  ):
+    """Runs both RNNs and merges their outputs.
+
+    Args:
+      inputs: the sequence.
+      initial_carry: ``(forward_carry, backward_carry)`` or ``None``.
+      init_key: key split between the two directions' carry initialisation.
+      seq_lengths: ``(*batch,)`` true lengths of padded sequences.
+      return_carry, time_major: override the attributes.
+      reverse, keep_order: accepted for signature compatibility with ``RNN``;
+        ignored (the directions are fixed).
+
+    Returns:
+      merged outputs, or ``((forward_carry, backward_carry), outputs)`` when
+      ``return_carry``.
+    """
+    del reverse, keep_order  # each direction is fixed
+    time_major = self.time_major if time_major is None else time_major
+    return_carry = self.return_carry if return_carry is None else return_carry
+    if init_key is not None:
+      key_forward, key_backward = jax.random.split(init_key)
+    else:
+      key_forward = key_backward = None
+    if initial_carry is not None:
+      if not isinstance(initial_carry, (tuple, list)) or len(initial_carry) != 2:
+        raise BadLayerInput(
+          f'{module_where(self)}: initial_carry must be a (forward_carry, backward_carry) '
+          f'pair; got {type(initial_carry).__name__}.'
+        )
+      carry_forward, carry_backward = initial_carry
+    else:
+      carry_forward = carry_backward = None
+    if self.forward_rnn is self.backward_rnn:
+      logging.warning(
+        'forward_rnn and backward_rnn of %s are the same object: both directions will share '
+        'parameters. Pass two RNN instances for independent directions.', module_where(self)
+      )
+
+    carry_forward, outputs_forward = self.forward_rnn(
+      inputs, initial_carry=carry_forward, init_key=key_forward, seq_lengths=seq_lengths,
+      return_carry=True, time_major=time_major, reverse=False,
+    )
+    carry_backward, outputs_backward = self.backward_rnn(
+      inputs, initial_carry=carry_backward, init_key=key_backward, seq_lengths=seq_lengths,
+      return_carry=True, time_major=time_major, reverse=True, keep_order=True,
+    )
+    outputs = jax.tree_util.tree_map(self.merge_fn, outputs_forward, outputs_backward)
+    if return_carry:
+      return (carry_forward, carry_backward), outputs
+    return outputs

@@ -1,0 +1,100 @@
+"""``Dropout``: zero each element with probability ``rate`` during training.
+
+Invariants (pinned by the golden data):
+  * ``deterministic`` is the merge of the field and the call argument
+    (``merge_param``: exactly one must be given);
+  * deterministic or ``rate == 0``: identity, no rng used;
+  * ``rate == 1``: zeros (no division by zero, no NaN gradients), no rng used;
+  * otherwise, with ``keep = 1 - rate``:
+    ``mask = jax.random.bernoulli(key, keep, shape)`` where ``shape`` is the
+    input shape with every ``broadcast_dims`` axis set to 1, and the output is
+    ``select(mask, x / keep, 0)``. ``key`` is the ``rng`` argument or
+    ``make_rng(rng_collection)`` (so a missing stream raises ``InvalidRngError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax.numpy as jnp
+from jax import lax, random
+
+from flaxen._src import errors
+from flaxen._src.linen._layer_utils import describe, layer_error
+from flaxen._src.linen.module.compact import compact
+from flaxen._src.linen.module.helpers import merge_param
+from flaxen._src.linen.module.module import Module
+from flaxen._src.public import set_module
+
+__all__ = ['Dropout']
+
+Array = Any
+
+
+@set_module('flaxen.linen.stochastic')
+class Dropout(Module):
+  """Randomly zeroes inputs (and rescales the rest by ``1 / (1 - rate)``) in training.
+
+  Attributes:
+    rate: probability of dropping an element.
+    broadcast_dims: axes along which one mask value is shared (e.g. ``(1,)``
+      drops whole time steps of ``(batch, time, features)``).
+    deterministic: if True, the layer is the identity; may instead be passed at call time.
+    rng_collection: the rng stream the mask is drawn from (default ``'dropout'``).
+
+  Example:
+    >>> import jax, jax.numpy as jnp
+    >>> from flaxen import linen as nn
+    >>> layer = nn.Dropout(rate=0.5)
+    >>> x = jnp.ones((2, 3))
+    >>> layer.apply({}, x, deterministic=True).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    >>> y = layer.apply({}, x, deterministic=False, rngs={'dropout': jax.random.PRNGKey(0)})
+    >>> bool(jnp.all((y == 0) | (y == 2)))
+    True
+  """
+
+  rate: float
+  broadcast_dims: Sequence[int] = ()
+  deterministic: bool | None = None
+  rng_collection: str = 'dropout'
+
+  @compact
+  def __call__(self, inputs: Array, deterministic: bool | None = None,
+               rng: Any = None) -> Array:
+    """Applies dropout.
+
+    Args:
+      inputs: any array.
+      deterministic: overrides/completes the field of the same name.
+      rng: optional explicit PRNG key (instead of ``make_rng(rng_collection)``).
+
+    Returns:
+      An array like ``inputs``.
+    """
+    deterministic = merge_param('deterministic', self.deterministic, deterministic)
+    if not 0.0 <= self.rate <= 1.0:
+      raise layer_error(self, f'rate must be in [0, 1], got {self.rate}.')
+    if self.rate == 0.0 or deterministic:
+      return inputs
+    if self.rate == 1.0:
+      return jnp.zeros_like(inputs)
+    inputs = jnp.asarray(inputs)
+    keep = 1.0 - self.rate
+    if rng is None:
+      if not (self.has_rng(self.rng_collection) or self.has_rng('params')):
+        raise errors.InvalidRngError(
+          f'{describe(self)} needs PRNG for "{self.rng_collection}" to drop inputs '
+          f'(deterministic=False): pass rngs={{{self.rng_collection!r}: key}} to apply, or '
+          'run it with deterministic=True.')
+      rng = self.make_rng(self.rng_collection)
+    shape = list(inputs.shape)
+    for dim in self.broadcast_dims:
+      if not -inputs.ndim <= dim < inputs.ndim:
+        raise layer_error(self, f'broadcast_dims entry {dim} is out of range for an input of '
+                                f'shape {inputs.shape}.')
+      shape[dim] = 1
+    mask = random.bernoulli(rng, p=keep, shape=tuple(shape))
+    mask = jnp.broadcast_to(mask, inputs.shape)
+    return lax.select(mask, inputs / keep, jnp.zeros_like(inputs))

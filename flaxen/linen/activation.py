@@ -1,0 +1,33 @@
+"""flaxen.linen.activation: activation functions and the PReLU layer."""
+
+from flaxen._src.linen.activation import PReLU as PReLU
+from flaxen._src.linen.activation import celu as celu
+from flaxen._src.linen.activation import elu as elu
+from flaxen._src.linen.activation import gelu as gelu
+from flaxen._src.linen.activation import glu as glu
+from flaxen._src.linen.activation import hard_sigmoid as hard_sigmoid
+from flaxen._src.linen.activation import hard_silu as hard_silu
+from flaxen._src.linen.activation import hard_swish as hard_swish
+from flaxen._src.linen.activation import hard_tanh as hard_tanh
+from flaxen._src.linen.activation import identity as identity
+from flaxen._src.linen.activation import leaky_relu as leaky_relu
+from flaxen._src.linen.activation import log_sigmoid as log_sigmoid
+from flaxen._src.linen.activation import log_softmax as log_softmax
+from flaxen._src.linen.activation import logsumexp as logsumexp
+from flaxen._src.linen.activation import mish as mish
+from flaxen._src.linen.activation import normalize as normalize
+from flaxen._src.linen.activation import one_hot as one_hot
+from flaxen._src.linen.activation import relu as relu
+from flaxen._src.linen.activation import relu6 as relu6
+from flaxen._src.linen.activation import selu as selu
+from flaxen._src.linen.activation import sigmoid as sigmoid
+from flaxen._src.linen.activation import silu as silu
+from flaxen._src.linen.activation import soft_sign as soft_sign
+from flaxen._src.linen.activation import softmax as softmax
+from flaxen._src.linen.activation import softplus as softplus
+from flaxen._src.linen.activation import sparse_plus as sparse_plus
+from flaxen._src.linen.activation import sparse_sigmoid as sparse_sigmoid
+from flaxen._src.linen.activation import squareplus as squareplus
+from flaxen._src.linen.activation import standardize as standardize
+from flaxen._src.linen.activation import swish as swish
+from flaxen._src.linen.activation import tanh as tanh

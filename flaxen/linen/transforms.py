@@ -1,0 +1,21 @@
+"""flaxen.linen.transforms: lifted transformations for Modules (re-exports)."""
+
+from flaxen._src.linen.transforms import add_metadata_axis as add_metadata_axis
+from flaxen._src.linen.transforms import checkpoint as checkpoint
+from flaxen._src.linen.transforms import cond as cond
+from flaxen._src.linen.transforms import custom_vjp as custom_vjp
+from flaxen._src.linen.transforms import fold_rngs as fold_rngs
+from flaxen._src.linen.transforms import grad as grad
+from flaxen._src.linen.transforms import jit as jit
+from flaxen._src.linen.transforms import jvp as jvp
+from flaxen._src.linen.transforms import map_variables as map_variables
+from flaxen._src.linen.transforms import named_call as named_call
+from flaxen._src.linen.transforms import remat as remat
+from flaxen._src.linen.transforms import remat_scan as remat_scan
+from flaxen._src.linen.transforms import scan as scan
+from flaxen._src.linen.transforms import switch as switch
+from flaxen._src.linen.transforms import value_and_grad as value_and_grad
+from flaxen._src.linen.transforms import vjp as vjp
+from flaxen._src.linen.transforms import vmap as vmap
+from flaxen._src.linen.transforms import while_loop as while_loop
+from flaxen._src.linen.transforms.bridge import lift_transform as lift_transform

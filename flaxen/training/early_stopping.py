@@ -1,0 +1,6 @@
+"""``flaxen.training.early_stopping``: ``EarlyStopping``.
+
+This file only re-exports; see ``flaxen._src.training.early_stopping``.
+"""
+
+from flaxen._src.training.early_stopping import EarlyStopping as EarlyStopping

@@ -1,0 +1,6 @@
+"""``flaxen.training.train_state``: ``TrainState``.
+
+This file only re-exports; see ``flaxen._src.training.train_state``.
+"""
+
+from flaxen._src.training.train_state import TrainState as TrainState

@@ -1,0 +1,209 @@
+"""Conformance matrix: every public layer × {eager, jit, vmap, remat} × {f32, bf16, f64}.
+
+For each descriptor (``layer_descriptors.py``, plus the attention/recurrent
+ones in ``layer_descriptors_rnn_attn.py`` when present):
+
+* eager: ``init`` then ``apply``; params carry ``param_dtype``, the output
+  carries the computation dtype and is finite;
+* jit: ``jax.jit(init)`` gives the same variables, ``jax.jit(apply)`` the same output;
+* vmap: ``jax.vmap`` of ``apply`` over a batch of examples (variables fixed)
+  equals applying each example alone;
+* remat: ``nn.remat(cls)`` builds the same variables, the same output and the
+  same parameter gradients.
+
+float64 runs inside ``jax.enable_x64(True)``. A final test fails when a public
+``nn.Module`` subclass exported by ``flaxen.linen`` has no descriptor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import inspect
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from layer_descriptors import DESCRIPTORS, FLOAT_DTYPES, Layer
+
+from flaxen import linen as nn
+
+
+def _load_other_descriptors() -> dict[str, Layer]:
+  path = pathlib.Path(__file__).with_name('layer_descriptors_rnn_attn.py')
+  if not path.exists():
+    return {}
+  spec = importlib.util.spec_from_file_location('layer_descriptors_rnn_attn', path)
+  mod = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(mod)
+  return dict(getattr(mod, 'DESCRIPTORS', {}))
+
+
+ALL = {**DESCRIPTORS, **_load_other_descriptors()}
+MODES = ('eager', 'jit', 'vmap', 'remat')
+TOL = {'float32': (2e-5, 2e-5), 'bfloat16': (3e-2, 3e-2), 'float64': (1e-10, 1e-10)}
+
+
+def _x64(dtype_name: str):
+  return jax.enable_x64(True) if dtype_name == 'float64' else contextlib.nullcontext()
+
+
+def _close(a, b, dtype_name, what):
+  rtol, atol = TOL[dtype_name]
+  la, ta = jax.tree_util.tree_flatten(a)
+  lb, tb = jax.tree_util.tree_flatten(b)
+  assert ta == tb, f'{what}: tree structure differs: {ta} vs {tb}'
+  for x, y in zip(la, lb):
+    x, y = np.asarray(x), np.asarray(y)
+    assert x.shape == y.shape and x.dtype == y.dtype, f'{what}: {x.shape}{x.dtype} vs {y.shape}{y.dtype}'
+    if x.dtype.kind in 'iub' or x.dtype == bool:
+      np.testing.assert_array_equal(x, y, err_msg=what)
+    else:
+      np.testing.assert_allclose(x.astype(np.float64), y.astype(np.float64), rtol=rtol, atol=atol,
+                                 err_msg=what)
+
+
+class Runner:
+  """Builds one (layer, dtype) instance and the init/apply closures of the matrix."""
+
+  def __init__(self, layer: Layer, dtype_name: str):
+    self.layer, self.dtype_name = layer, dtype_name
+    self.dtype = FLOAT_DTYPES[dtype_name]
+    self.cls, self.args, self.kwargs = layer.build(self.dtype)
+    self.module = self.cls(*self.args, **self.kwargs)
+    self.inputs = tuple(jnp.asarray(x) for x in layer.inputs(self.dtype))
+    self.key = jax.random.PRNGKey(0)
+    self.rngs = {s: jax.random.PRNGKey(i + 1) for i, s in enumerate(layer.apply_rngs)} or None
+
+  def init(self, module, key, *xs):
+    return module.init(key, *xs, **self.layer.init_kwargs)
+
+  def apply(self, module, variables, *xs):
+    return module.apply(variables, *xs, rngs=self.rngs, mutable=list(self.layer.mutable) or False,
+                        **self.layer.apply_kwargs)
+
+  def output(self, result):
+    return result[0] if self.layer.mutable else result
+
+
+def _vmap_batch(x):
+  if jnp.issubdtype(x.dtype, jnp.integer):
+    return jnp.stack([x, (x + 1) % 3])
+  return jnp.stack([x, (x * 0.5 + 1).astype(x.dtype)])
+
+
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('dtype_name', list(FLOAT_DTYPES))
+@pytest.mark.parametrize('name', sorted(ALL))
+def test_layer_matrix(name, dtype_name, mode):
+  layer = ALL[name]
+  with _x64(dtype_name):
+    r = Runner(layer, dtype_name)
+    variables = r.init(r.module, r.key, *r.inputs)
+    result = r.apply(r.module, variables, *r.inputs)
+    y = r.output(result)
+
+    if mode == 'eager':
+      if layer.param_dtype:
+        for leaf in jax.tree_util.tree_leaves(variables.get('params', {})):
+          assert leaf.dtype == r.dtype, f'{name}: param dtype {leaf.dtype}, expected {r.dtype}'
+      for leaf in jax.tree_util.tree_leaves(y):
+        if layer.out_dtype:
+          assert leaf.dtype == r.dtype, f'{name}: output dtype {leaf.dtype}, expected {r.dtype}'
+        assert bool(jnp.isfinite(leaf.astype(jnp.float32)).all()), f'{name}: non-finite output'
+
+    elif mode == 'jit':
+      v_jit = jax.jit(lambda k, *xs: r.init(r.module, k, *xs))(r.key, *r.inputs)
+      _close(v_jit, variables, dtype_name, f'{name}: jit(init)')
+      res_jit = jax.jit(lambda v, *xs: r.apply(r.module, v, *xs))(variables, *r.inputs)
+      _close(res_jit, result, dtype_name, f'{name}: jit(apply)')
+
+    elif mode == 'vmap':
+      batch = tuple(_vmap_batch(x) for x in r.inputs)
+      out = jax.vmap(lambda *xs: r.apply(r.module, variables, *xs))(*batch)
+      for i in range(2):
+        alone = r.apply(r.module, variables, *(b[i] for b in batch))
+        _close(jax.tree_util.tree_map(lambda o, i=i: o[i], out), alone, dtype_name,
+               f'{name}: vmap(apply)[{i}]')
+
+    elif mode == 'remat':
+      rmodule, unwrap = _rematted(r)
+      r_vars = unwrap(r.init(rmodule, r.key, *r.inputs))
+      _close(r_vars, variables, dtype_name, f'{name}: remat init')
+      wrap = _wrapper_for(rmodule, r)
+      _close(_unwrap_result(r.apply(rmodule, wrap(variables), *r.inputs), r, unwrap), result,
+             dtype_name, f'{name}: remat apply')
+      if jax.tree_util.tree_leaves(variables.get('params', {})) and dtype_name != 'bfloat16':
+
+        def loss(params, module, wrap):
+          full = wrap({**variables, 'params': params})
+          out = r.output(r.apply(module, full, *r.inputs))
+          return sum(jnp.sum(o.astype(jnp.float32) ** 2) for o in jax.tree_util.tree_leaves(out))
+
+        g = jax.grad(loss)(variables['params'], r.module, lambda v: v)
+        g_remat = jax.grad(loss)(variables['params'], rmodule, wrap)
+        _close(g_remat, g, dtype_name, f'{name}: remat grad')
+
+
+def _rematted(r: Runner):
+  """``nn.remat`` of the layer class, or of a call function when the call takes flags.
+
+  Keyword flags (``use_running_average``, ``update_stats``, ``deterministic``)
+  would be traced by ``jax.checkpoint``; for those layers the remat target is a
+  function of the module that closes over the flags, hosted in a parent module
+  (the layer's variables then live under ``inner``).
+  """
+  if not (r.layer.init_kwargs or r.layer.apply_kwargs):
+    return nn.remat(r.cls)(*r.args, **r.kwargs), lambda v: v
+  flags = {}
+
+  def call(mdl, *xs):
+    return mdl(*xs, **flags['kw'])
+
+  class RematHost(nn.Module):
+    inner: nn.Module
+
+    @nn.compact
+    def __call__(self, *xs, **kw):
+      flags['kw'] = kw
+      return nn.remat(call)(self.inner, *xs)
+
+  def unwrap(v):
+    return {col: tree['inner'] for col, tree in v.items()}
+
+  return RematHost(r.module), unwrap
+
+
+def _wrapper_for(rmodule, r: Runner):
+  if rmodule.__class__.__name__ == 'RematHost':
+    return lambda v: {col: {'inner': tree} for col, tree in v.items()}
+  return lambda v: v
+
+
+def _unwrap_result(result, r: Runner, unwrap):
+  if r.layer.mutable:
+    return result[0], unwrap(result[1])
+  return result
+
+
+def _public_module_classes() -> set[str]:
+  names = set()
+  for attr, obj in vars(nn).items():
+    if attr.startswith('_') or not inspect.isclass(obj) or obj is nn.Module:
+      continue
+    if issubclass(obj, nn.Module) and not inspect.isabstract(obj):
+      names.add(attr)
+  return names
+
+
+def test_every_public_layer_has_a_descriptor():
+  missing = sorted(_public_module_classes() - set(ALL))
+  assert not missing, (f'public Module subclasses without a conformance descriptor: {missing}; '
+                       'add them to layer_descriptors.py (or layer_descriptors_rnn_attn.py)')
+
+
+def test_descriptor_names_are_public_layers():
+  for name in DESCRIPTORS:
+    assert issubclass(getattr(nn, name), nn.Module), name

@@ -1,0 +1,167 @@
+"""Conv, ConvLocal and ConvTranspose: layouts, padding modes, batch dims, errors."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from flaxen import linen as nn
+from flaxen.linen import linear
+
+KEY = jax.random.PRNGKey(0)
+RNG = np.random.default_rng(0)
+X2 = jnp.asarray(RNG.standard_normal((2, 6, 5, 3)), jnp.float32)
+X1 = jnp.asarray(RNG.standard_normal((2, 7, 3)), jnp.float32)
+
+
+def np_conv(x, k, pads=None):
+  """Stride-1 cross-correlation of (B, *S, C) with (*K, C, F) after explicit zero padding."""
+  if pads is not None:
+    x = np.pad(x, [(0, 0)] + list(pads) + [(0, 0)])
+  ks = k.shape[:-2]
+  out_s = [s - kk + 1 for s, kk in zip(x.shape[1:-1], ks)]
+  out = np.zeros((x.shape[0], *out_s, k.shape[-1]))
+  for idx in np.ndindex(*out_s):
+    win = x[(slice(None),) + tuple(slice(i, i + kk) for i, kk in zip(idx, ks)) + (slice(None),)]
+    out[(slice(None),) + idx + (slice(None),)] = np.tensordot(win, k, axes=len(ks) + 1)
+  return out
+
+
+def test_conv_same_matches_numpy():
+  layer = nn.Conv(4, (3, 3))
+  variables = layer.init(KEY, X2)
+  k = np.asarray(variables['params']['kernel'])
+  assert k.shape == (3, 3, 3, 4) and variables['params']['bias'].shape == (4,)
+  np.testing.assert_allclose(layer.apply(variables, X2), np_conv(np.asarray(X2), k, ((1, 1),) * 2),
+                             rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('padding, pads', [
+  ('VALID', ((0, 0), (0, 0))), ('valid', ((0, 0), (0, 0))), (1, ((1, 1), (1, 1))),
+  (((1, 2), (0, 1)), ((1, 2), (0, 1))), ((2, (0, 1)), ((2, 2), (0, 1))),
+])
+def test_conv_padding_forms(padding, pads):
+  layer = nn.Conv(2, (3, 2), padding=padding, use_bias=False)
+  variables = layer.init(KEY, X2)
+  k = np.asarray(variables['params']['kernel'])
+  np.testing.assert_allclose(layer.apply(variables, X2), np_conv(np.asarray(X2), k, pads),
+                             rtol=1e-4, atol=1e-5)
+
+
+def test_conv_circular_and_reflect():
+  for mode, np_mode in (('CIRCULAR', 'wrap'), ('REFLECT', 'reflect')):
+    layer = nn.Conv(2, (3, 3), padding=mode, use_bias=False)
+    variables = layer.init(KEY, X2)
+    k = np.asarray(variables['params']['kernel'])
+    xp = np.pad(np.asarray(X2), [(0, 0), (1, 1), (1, 1), (0, 0)], mode=np_mode)
+    np.testing.assert_allclose(layer.apply(variables, X2), np_conv(xp, k), rtol=1e-4, atol=1e-5)
+
+
+def test_conv_causal_keeps_length_and_is_causal():
+  layer = nn.Conv(2, (3,), padding='CAUSAL', kernel_dilation=2)
+  variables = layer.init(KEY, X1)
+  y = layer.apply(variables, X1)
+  assert y.shape == (2, 7, 2)
+  x_changed = X1.at[:, 5:].set(100.0)
+  np.testing.assert_allclose(layer.apply(variables, x_changed)[:, :5], y[:, :5], rtol=1e-6)
+
+
+def test_conv_strides_dilation_groups():
+  layer = nn.Conv(6, (3, 3), strides=2, kernel_dilation=(1, 2), feature_group_count=3,
+                  padding='VALID')
+  variables = layer.init(KEY, jnp.ones((1, 9, 9, 3)))
+  assert variables['params']['kernel'].shape == (3, 3, 1, 6)
+  assert layer.apply(variables, jnp.ones((1, 9, 9, 3))).shape == (1, 4, 3, 6)
+  up = nn.Conv(2, (3, 3), input_dilation=2, padding=1)
+  v = up.init(KEY, jnp.ones((1, 4, 4, 1)))
+  assert up.apply(v, jnp.ones((1, 4, 4, 1))).shape == (1, 7, 7, 2)
+
+
+def test_conv_batch_dims_added_and_flattened():
+  layer = nn.Conv(4, (3, 3))
+  variables = layer.init(KEY, X2)
+  y = layer.apply(variables, X2)
+  np.testing.assert_allclose(layer.apply(variables, X2[0]), y[0], rtol=1e-5, atol=1e-6)
+  stacked = jnp.stack([X2, 2 * X2])
+  y2 = layer.apply(variables, stacked)
+  assert y2.shape == (2,) + y.shape
+  np.testing.assert_allclose(y2[0], y, rtol=1e-5, atol=1e-6)
+
+
+def test_conv_int_kernel_size_is_1d():
+  variables = nn.Conv(2, 3).init(KEY, X1)
+  assert variables['params']['kernel'].shape == (3, 3, 2)
+
+
+def test_conv_mask_multiplies_kernel():
+  mask = jnp.zeros((3, 3, 3, 4)).at[1, 1].set(1.0)
+  layer = nn.Conv(4, (3, 3), mask=mask, use_bias=False)
+  variables = layer.init(KEY, X2)
+  k = np.asarray(variables['params']['kernel'])[1, 1]
+  np.testing.assert_allclose(layer.apply(variables, X2), np.asarray(X2) @ k, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_local_kernel_per_position():
+  layer = nn.ConvLocal(4, (3, 3))
+  x = jnp.ones((2, 5, 5, 2))
+  variables = layer.init(KEY, x)
+  assert variables['params']['kernel'].shape == (5, 5, 18, 4)
+  assert variables['params']['bias'].shape == (5, 5, 4)
+  assert layer.apply(variables, x).shape == (2, 5, 5, 4)
+
+
+def test_conv_transpose_shapes_and_equivalence():
+  layer = nn.ConvTranspose(4, (3, 3), strides=(2, 2))
+  x = jnp.ones((2, 4, 4, 3))
+  variables = layer.init(KEY, x)
+  assert variables['params']['kernel'].shape == (3, 3, 3, 4)
+  assert layer.apply(variables, x).shape == (2, 8, 8, 4)
+  # stride 1, SAME, untransposed kernel: equals a SAME convolution with the same kernel.
+  t = nn.ConvTranspose(2, (3, 3), use_bias=False)
+  vt = t.init(KEY, X2)
+  k = np.asarray(vt['params']['kernel'])
+  np.testing.assert_allclose(t.apply(vt, X2), np_conv(np.asarray(X2), k, ((1, 1),) * 2),
+                             rtol=1e-4, atol=1e-5)
+
+
+def test_conv_transpose_circular_has_period_size_output():
+  layer = nn.ConvTranspose(3, (3, 3), strides=(2, 2), padding='CIRCULAR')
+  x = jnp.asarray(RNG.standard_normal((1, 4, 4, 2)), jnp.float32)
+  variables = layer.init(KEY, x)
+  y = layer.apply(variables, x)
+  assert y.shape == (1, 8, 8, 3)
+  # Rolling the input by one pixel rolls the output by one stride.
+  y_rolled = layer.apply(variables, jnp.roll(x, 1, axis=1))
+  np.testing.assert_allclose(y_rolled, jnp.roll(y, 2, axis=1), rtol=1e-4, atol=1e-5)
+
+
+def test_conv_transpose_kernel_layout_when_transposed():
+  layer = nn.ConvTranspose(4, (3, 3), transpose_kernel=True)
+  variables = layer.init(KEY, jnp.ones((1, 4, 4, 3)))
+  assert variables['params']['kernel'].shape == (3, 3, 4, 3)
+
+
+def test_canonicalize_padding():
+  assert linear.canonicalize_padding('same', 2) == 'SAME'
+  assert linear.canonicalize_padding(1, 2) == [(1, 1), (1, 1)]
+  assert linear.canonicalize_padding([(1, 2), 3], 2) == [(1, 2), (3, 3)]
+  with pytest.raises(ValueError, match='Invalid padding'):
+    linear.canonicalize_padding([(1, 2)], 2)
+
+
+@pytest.mark.parametrize('layer, x, match, exc', [
+  (nn.Conv(2, (3, 3), padding='FULL'), X2, 'Conv.*Invalid padding string', ValueError),
+  (nn.Conv(2, (3, 3), padding='CAUSAL'), X2, 'Conv.*CAUSAL.*1-D', ValueError),
+  (nn.Conv(2, 3.0), X2, 'Conv.*kernel_size', TypeError),
+  (nn.Conv(2, (3, 3, 3, 3)), X2, r'Conv.*expected an input of shape', ValueError),
+  (nn.Conv(2, (3, 3), strides=(1, 1, 1)), X2, 'Conv.*strides', ValueError),
+  (nn.Conv(4, (3, 3), feature_group_count=2), X2, 'Conv.*feature_group_count', ValueError),
+  (nn.Conv(4, (3, 3), mask=jnp.ones((3, 3))), X2, 'Conv.*mask', ValueError),
+  (nn.ConvLocal(4, (3, 3), feature_group_count=3), X2, 'ConvLocal.*feature_group_count',
+   NotImplementedError),
+  (nn.ConvTranspose(2, (3, 3), padding='REFLECT'), X2, 'ConvTranspose.*not supported',
+   ValueError),
+])
+def test_conv_errors_name_the_layer(layer, x, match, exc):
+  with pytest.raises(exc, match=match):
+    layer.init(KEY, x)

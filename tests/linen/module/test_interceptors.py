@@ -1,0 +1,62 @@
+"""intercept_methods: order, context, and the ability to change calls."""
+
+import jax.numpy as jnp
+
+from flaxen import linen as nn
+
+
+class Id(nn.Module):
+  @nn.compact
+  def __call__(self, x):
+    return Double()(x)
+
+
+class Double(nn.Module):
+  def __call__(self, x):
+    return 2 * x
+
+  def other(self, x):
+    return x
+
+
+def test_interceptor_sees_every_wrapped_call():
+  seen = []
+
+  def log(next_fun, args, kwargs, context):
+    seen.append((type(context.module).__name__, context.method_name, context.module.path))
+    return next_fun(*args, **kwargs)
+
+  with nn.intercept_methods(log):
+    Id().apply({}, jnp.ones(1))
+  assert seen == [("Id", "__call__", ()), ("Double", "__call__", ("Double_0",))]
+  Id().apply({}, jnp.ones(1))
+  assert len(seen) == 2  # removed after the with block
+
+
+def test_outer_interceptor_runs_first_and_can_change_results():
+  order = []
+
+  def outer(next_fun, args, kwargs, context):
+    order.append("outer")
+    return next_fun(*args, **kwargs) + 1
+
+  def inner(next_fun, args, kwargs, context):
+    order.append("inner")
+    return next_fun(*args, **kwargs) * 10
+
+  with nn.intercept_methods(outer):
+    with nn.intercept_methods(inner):
+      y = Double().apply({}, jnp.ones(()))
+  assert order == ["outer", "inner"]
+  assert float(y) == 21.0
+
+
+def test_interceptor_can_skip_call_and_see_orig_method():
+  def skip(next_fun, args, kwargs, context):
+    assert context.orig_method.__name__ == context.method_name
+    if context.method_name == "__call__":
+      return context.orig_method(context.module, *args, **kwargs) - 1
+    return next_fun(*args, **kwargs)
+
+  with nn.intercept_methods(skip):
+    assert float(Double().apply({}, jnp.ones(()))) == 1.0
