@@ -187,3 +187,15 @@ def test_full_eval_guide_metrics_pattern():
     metrics = eval_step(metrics, {}, batch, min_device_batch=2)
   assert (metrics['correct'][0].item(), metrics['total'][0].item()) == (21, 35)
   assert collections.Counter(np.asarray(metrics['total']).tolist()) == {35: N}
+
+
+def test_partial_eval_by_shape_of_a_module_init_is_bit_exact():
+  from flaxen import linen as nn
+  model = nn.Dense(3)
+  key = jax.random.PRNGKey(0)
+  out, variables = jax_utils.partial_eval_by_shape(
+    lambda x: model.init_with_output(key, x), [((2, 4), jnp.float32)])
+  assert out == jax.ShapeDtypeStruct((2, 3), jnp.float32)
+  ref = model.init(key, jnp.ones((2, 4)))
+  np.testing.assert_array_equal(variables['params']['kernel'], ref['params']['kernel'])
+  np.testing.assert_array_equal(variables['params']['bias'], ref['params']['bias'])

@@ -152,8 +152,9 @@ def _is_literal(v: Any) -> bool:
 def _eval_known(closed: Any, inputs: list[Any]) -> list[Any]:
   """Evaluates the equations of ``closed`` whose inputs are all known.
 
-  ``inputs`` holds concrete values or ``_UNKNOWN``. Calls to ``jit`` are inlined so
-  that their input-independent parts are evaluated too.
+  ``inputs`` holds concrete values or ``_UNKNOWN``. A ``jit`` call with unknown
+  inputs is opened so that its input-independent part is evaluated too; with all
+  inputs known it runs as one compiled call, exactly as eager code would.
   """
   jaxpr = closed.jaxpr
   env: dict[Any, Any] = {}
@@ -169,9 +170,11 @@ def _eval_known(closed: Any, inputs: list[Any]) -> list[Any]:
     env[var] = val
   for eqn in jaxpr.eqns:
     vals = [read(v) for v in eqn.invars]
-    if eqn.primitive.name in ('jit', 'pjit') and 'jaxpr' in eqn.params:
+    unknown = any(v is _UNKNOWN for v in vals)
+    if unknown and eqn.primitive.name in ('jit', 'pjit') and 'jaxpr' in eqn.params:
+      # split the call: evaluate the part of its body that needs no unknown input
       outs = _eval_known(eqn.params['jaxpr'], vals)
-    elif any(v is _UNKNOWN for v in vals):
+    elif unknown:
       outs = [_UNKNOWN] * len(eqn.outvars)
     else:
       outs = eqn.primitive.bind(*vals, **eqn.params)

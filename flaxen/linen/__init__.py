@@ -157,3 +157,7 @@ from flaxen.linen.spmd import set_logical_axis_rules as set_logical_axis_rules
 from flaxen.linen.spmd import with_logical_constraint as with_logical_constraint
 from flaxen.linen.spmd import with_logical_partitioning as with_logical_partitioning
 from flaxen.linen.spmd import with_partitioning as with_partitioning
+
+# --- summary ---
+# isort: split
+from flaxen.linen.summary import tabulate as tabulate

@@ -153,7 +153,8 @@ def test_fresh_run_refuses_existing_checkpoints_unless_overwrite(tmp_path):
     run(tmp_path)
   result = run(tmp_path, overwrite=True)
   assert checkpoints.available_steps(tmp_path / 'checkpoints') == [SPE]
-  assert [json.loads(r)['epoch'] for r in (tmp_path / 'metrics.jsonl').read_text().splitlines()] == [1]
+  lines = (tmp_path / 'metrics.jsonl').read_text().splitlines()
+  assert [json.loads(r)['epoch'] for r in lines] == [1]
   assert int(result.state.step) == SPE
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from flaxen._src.cli import main as cli
+from flaxen._src.cli import plot
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -101,6 +102,20 @@ def test_info_prints_the_parameter_table(capsys):
   assert '87,178' in out and 'Conv_0' in out and 'Dense_1' in out
 
 
+def test_info_falls_back_to_a_parameter_list(capsys, monkeypatch):
+  from flaxen._src.cli import models
+
+  def no_summary(self, *args, **kwargs):
+    raise ImportError('summary unavailable')
+
+  monkeypatch.setattr(models.CNN, 'tabulate', no_summary, raising=False)
+  assert cli.main(['info', '--model', 'cnn']) == 0
+  out = capsys.readouterr().out
+  assert out.startswith('CNN parameters\n')
+  assert 'params/Conv_1/kernel' in out and 'float32[3,3,32,64]' in out
+  assert out.rstrip().endswith('Total: 87,178')
+
+
 def test_info_shape_from_data(npz, capsys):
   assert cli.main(['info', '--model', 'mlp', '--data', npz]) == 0
   assert f'{64 * 128 + 128 + 1290:,}' in capsys.readouterr().out
@@ -137,7 +152,7 @@ def test_digits_example_on_a_subset(tmp_path, capsys):
   assert 'training cnn on digits[subset]: 256 train / 64 test images of 8x8x1' in out
   assert 'epoch 1/1  step 8  train loss' in out
   assert (work / 'checkpoints' / 'checkpoint_8').exists()
-  has_plot = importlib.util.find_spec('matplotlib') is not None
+  has_plot = plot.available()
   assert (work / 'loss.png').exists() == has_plot
   assert ('loss curve: ' in out) == has_plot
   assert ('matplotlib is not installed' in out) == (not has_plot)

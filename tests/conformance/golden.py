@@ -28,7 +28,7 @@ GOLDEN = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "golden
 GOLDEN_JAX = "0.10.2"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _raw() -> dict:
   return json.loads((GOLDEN / "cases.json").read_text())
 
@@ -38,7 +38,7 @@ def load_cases() -> dict[str, dict]:
   return {c["name"]: c for c in _raw()["cases"]}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def namespace() -> dict:
   """``nn``/``jnp``/``jax``/``functools`` plus the helper models, run as a real module."""
   import jax

@@ -9,9 +9,11 @@ is wrapped the same way to silence its reference-mandated DeprecationWarning.
 Orthogonal initialisation (the cells' default recurrent init) needs a QR
 decomposition, which JAX has no bfloat16 kernel for; the bfloat16 cells use
 ``lecun_normal`` recurrent kernels instead.
-"""
 
-from __future__ import annotations
+(No ``from __future__ import annotations`` here: the matrix loads this file
+without registering it in ``sys.modules``, and dataclass fields with string
+annotations would need that.)
+"""
 
 import warnings
 

@@ -6,10 +6,9 @@ exactly), the outputs and mutated collections (within the recorded tolerance),
 the container structures, and the exact ``to_bytes(variables)``.
 """
 
+import golden
 import jax
 import pytest
-
-import golden
 
 CASES = golden.load_cases() if golden.GOLDEN.exists() else {}
 

@@ -42,7 +42,6 @@ def _load_other_descriptors() -> dict[str, Layer]:
 
 
 ALL = {**DESCRIPTORS, **_load_other_descriptors()}
-MODES = ('eager', 'jit', 'vmap', 'remat')
 TOL = {'float32': (2e-5, 2e-5), 'bfloat16': (3e-2, 3e-2), 'float64': (1e-10, 1e-10)}
 
 
@@ -94,98 +93,87 @@ def _vmap_batch(x):
   return jnp.stack([x, (x * 0.5 + 1).astype(x.dtype)])
 
 
-@pytest.mark.parametrize('mode', MODES)
-@pytest.mark.parametrize('dtype_name', list(FLOAT_DTYPES))
-@pytest.mark.parametrize('name', sorted(ALL))
-def test_layer_matrix(name, dtype_name, mode):
-  layer = ALL[name]
-  with _x64(dtype_name):
-    r = Runner(layer, dtype_name)
-    variables = r.init(r.module, r.key, *r.inputs)
-    result = r.apply(r.module, variables, *r.inputs)
-    y = r.output(result)
+def _remat_pair(r: Runner):
+  """(plain, rematted) modules with the same variable layout.
 
-    if mode == 'eager':
-      if layer.param_dtype:
-        for leaf in jax.tree_util.tree_leaves(variables.get('params', {})):
-          assert leaf.dtype == r.dtype, f'{name}: param dtype {leaf.dtype}, expected {r.dtype}'
-      for leaf in jax.tree_util.tree_leaves(y):
-        if layer.out_dtype:
-          assert leaf.dtype == r.dtype, f'{name}: output dtype {leaf.dtype}, expected {r.dtype}'
-        assert bool(jnp.isfinite(leaf.astype(jnp.float32)).all()), f'{name}: non-finite output'
-
-    elif mode == 'jit':
-      v_jit = jax.jit(lambda k, *xs: r.init(r.module, k, *xs))(r.key, *r.inputs)
-      _close(v_jit, variables, dtype_name, f'{name}: jit(init)')
-      res_jit = jax.jit(lambda v, *xs: r.apply(r.module, v, *xs))(variables, *r.inputs)
-      _close(res_jit, result, dtype_name, f'{name}: jit(apply)')
-
-    elif mode == 'vmap':
-      batch = tuple(_vmap_batch(x) for x in r.inputs)
-      out = jax.vmap(lambda *xs: r.apply(r.module, variables, *xs))(*batch)
-      for i in range(2):
-        alone = r.apply(r.module, variables, *(b[i] for b in batch))
-        _close(jax.tree_util.tree_map(lambda o, i=i: o[i], out), alone, dtype_name,
-               f'{name}: vmap(apply)[{i}]')
-
-    elif mode == 'remat':
-      rmodule, unwrap = _rematted(r)
-      r_vars = unwrap(r.init(rmodule, r.key, *r.inputs))
-      _close(r_vars, variables, dtype_name, f'{name}: remat init')
-      wrap = _wrapper_for(rmodule, r)
-      _close(_unwrap_result(r.apply(rmodule, wrap(variables), *r.inputs), r, unwrap), result,
-             dtype_name, f'{name}: remat apply')
-      if jax.tree_util.tree_leaves(variables.get('params', {})) and dtype_name != 'bfloat16':
-
-        def loss(params, module, wrap):
-          full = wrap({**variables, 'params': params})
-          out = r.output(r.apply(module, full, *r.inputs))
-          return sum(jnp.sum(o.astype(jnp.float32) ** 2) for o in jax.tree_util.tree_leaves(out))
-
-        g = jax.grad(loss)(variables['params'], r.module, lambda v: v)
-        g_remat = jax.grad(loss)(variables['params'], rmodule, wrap)
-        _close(g_remat, g, dtype_name, f'{name}: remat grad')
-
-
-def _rematted(r: Runner):
-  """``nn.remat`` of the layer class, or of a call function when the call takes flags.
-
-  Keyword flags (``use_running_average``, ``update_stats``, ``deterministic``)
-  would be traced by ``jax.checkpoint``; for those layers the remat target is a
-  function of the module that closes over the flags, hosted in a parent module
-  (the layer's variables then live under ``inner``).
+  Layers without call flags: the layer itself and ``nn.remat(cls)(...)``.
+  Layers with keyword flags (``use_running_average``, ``update_stats``,
+  ``deterministic``), which ``jax.checkpoint`` would trace: a host module
+  that calls the layer through a function closing over the flags, once plain
+  and once through ``nn.remat`` of that function (the layer lives under ``inner``).
   """
   if not (r.layer.init_kwargs or r.layer.apply_kwargs):
-    return nn.remat(r.cls)(*r.args, **r.kwargs), lambda v: v
-  flags = {}
+    return r.module, nn.remat(r.cls)(*r.args, **r.kwargs)
 
-  def call(mdl, *xs):
-    return mdl(*xs, **flags['kw'])
+  def make_host(remat: bool):
+    flags = {}
 
-  class RematHost(nn.Module):
-    inner: nn.Module
+    def call(mdl, *xs):
+      return mdl(*xs, **flags['kw'])
 
-    @nn.compact
-    def __call__(self, *xs, **kw):
-      flags['kw'] = kw
-      return nn.remat(call)(self.inner, *xs)
+    class Host(nn.Module):
+      inner: nn.Module
 
-  def unwrap(v):
-    return {col: tree['inner'] for col, tree in v.items()}
+      @nn.compact
+      def __call__(self, *xs, **kw):
+        flags['kw'] = kw
+        return (nn.remat(call) if remat else call)(self.inner, *xs)
 
-  return RematHost(r.module), unwrap
+    return Host(r.cls(*r.args, **r.kwargs))
 
-
-def _wrapper_for(rmodule, r: Runner):
-  if rmodule.__class__.__name__ == 'RematHost':
-    return lambda v: {col: {'inner': tree} for col, tree in v.items()}
-  return lambda v: v
+  return make_host(False), make_host(True)
 
 
-def _unwrap_result(result, r: Runner, unwrap):
-  if r.layer.mutable:
-    return result[0], unwrap(result[1])
-  return result
+def _check(r: Runner) -> None:
+  name, dtype_name, layer = r.layer.name, r.dtype_name, r.layer
+  variables = r.init(r.module, r.key, *r.inputs)
+  result = r.apply(r.module, variables, *r.inputs)
+  y = r.output(result)
+
+  # eager: dtypes and finiteness
+  if layer.param_dtype:
+    for leaf in jax.tree_util.tree_leaves(variables.get('params', {})):
+      assert leaf.dtype == r.dtype, f'{name}: param dtype {leaf.dtype}, expected {r.dtype}'
+  for leaf in jax.tree_util.tree_leaves(y):
+    if layer.out_dtype:
+      assert leaf.dtype == r.dtype, f'{name}: output dtype {leaf.dtype}, expected {r.dtype}'
+    assert bool(jnp.isfinite(leaf.astype(jnp.float32)).all()), f'{name}: non-finite output'
+
+  # jit
+  v_jit = jax.jit(lambda k, *xs: r.init(r.module, k, *xs))(r.key, *r.inputs)
+  _close(v_jit, variables, dtype_name, f'{name}: jit(init)')
+  res_jit = jax.jit(lambda v, *xs: r.apply(r.module, v, *xs))(variables, *r.inputs)
+  _close(res_jit, result, dtype_name, f'{name}: jit(apply)')
+
+  # vmap over apply with fixed variables
+  batch = tuple(_vmap_batch(x) for x in r.inputs)
+  out = jax.vmap(lambda *xs: r.apply(r.module, variables, *xs))(*batch)
+  for i in range(2):
+    alone = r.apply(r.module, variables, *(b[i] for b in batch))
+    _close(jax.tree_util.tree_map(lambda o, i=i: o[i], out), alone, dtype_name,
+           f'{name}: vmap(apply)[{i}]')
+
+  # nn.remat: same variables, outputs and parameter gradients
+  plain, remat = _remat_pair(r)
+  p_vars = r.init(plain, r.key, *r.inputs)
+  _close(r.init(remat, r.key, *r.inputs), p_vars, dtype_name, f'{name}: remat init')
+  _close(r.apply(remat, p_vars, *r.inputs), r.apply(plain, p_vars, *r.inputs), dtype_name,
+         f'{name}: remat apply')
+  if 'params' in p_vars and dtype_name == 'float32':
+
+    def loss(params, module):
+      out = r.output(r.apply(module, {**p_vars, 'params': params}, *r.inputs))
+      return sum(jnp.sum(o.astype(jnp.float32) ** 2) for o in jax.tree_util.tree_leaves(out))
+
+    _close(jax.grad(loss)(p_vars['params'], remat), jax.grad(loss)(p_vars['params'], plain),
+           dtype_name, f'{name}: remat grad')
+
+
+@pytest.mark.parametrize('dtype_name', list(FLOAT_DTYPES))
+@pytest.mark.parametrize('name', sorted(ALL))
+def test_layer_matrix(name, dtype_name):
+  with _x64(dtype_name):
+    _check(Runner(ALL[name], dtype_name))
 
 
 def _public_module_classes() -> set[str]:

@@ -283,19 +283,21 @@ def fit(model: Any, dataset: data_lib.Dataset, config: TrainConfig, *,
   config.validate()
   reporter = reporter if reporter is not None else PlainReporter()
   spe = data_lib.steps_per_epoch(dataset.train_labels.shape[0], config.batch_size)
-  sample = jnp.zeros((1, *dataset.image_shape), jnp.float32)
-  state = create_train_state(model, jax.random.PRNGKey(config.seed), sample,
-                             make_optimizer(config))
   run = RunDir(workdir) if workdir is not None else None
-  start_epoch, history = 0, []
-  if run is not None:
+  if run is not None:  # work-directory problems surface before any compilation
     info = run_info(model, model_name, dataset, config)
     if resume:
       run.check_info(info)
-      state, start_epoch, history = _resume(run, state, spe, reporter)
-      run.write_metrics([h.to_json() for h in history])
     else:
       run.start_fresh(overwrite)
+  sample = jnp.zeros((1, *dataset.image_shape), jnp.float32)
+  state = create_train_state(model, jax.random.PRNGKey(config.seed), sample,
+                             make_optimizer(config))
+  start_epoch, history = 0, []
+  if run is not None:
+    if resume:
+      state, start_epoch, history = _resume(run, state, spe, reporter)
+      run.write_metrics([h.to_json() for h in history])
     run.write_info(info)
   result = FitResult(state, history, start_step=int(np.asarray(state.step)))
   if start_epoch >= config.epochs:

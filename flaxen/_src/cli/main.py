@@ -36,24 +36,30 @@ def add_train_arguments(parser: argparse.ArgumentParser, *, default_workdir: str
   add = parser.add_argument
   add('--data', metavar='PATH', default=None,
       help="MNIST idx directory or .npz file (default: scikit-learn's 8x8 digits)")
-  add('--epochs', type=int, default=defaults.epochs if epochs is None else epochs, help='total epochs (default: %(default)s)')
+  add('--epochs', type=int, default=defaults.epochs if epochs is None else epochs,
+      help='total epochs (default: %(default)s)')
   add('--batch-size', type=int, default=defaults.batch_size, help='default: %(default)s')
   add('--optimizer', choices=OPTIMIZERS, default=defaults.optimizer,
       help='default: %(default)s')
-  add('--lr', type=float, default=defaults.learning_rate, help='learning rate (default: %(default)s)')
-  add('--momentum', type=float, default=defaults.momentum, help='SGD momentum (default: %(default)s)')
-  add('--seed', type=int, default=defaults.seed, help='init and shuffling seed (default: %(default)s)')
+  add('--lr', type=float, default=defaults.learning_rate,
+      help='learning rate (default: %(default)s)')
+  add('--momentum', type=float, default=defaults.momentum,
+      help='SGD momentum (default: %(default)s)')
+  add('--seed', type=int, default=defaults.seed,
+      help='init and shuffling seed (default: %(default)s)')
+  shown = default_workdir or 'runs/<model>-<data>'
   add('--workdir', default=default_workdir,
-      help='checkpoints, metrics and plot go here (default: %s)'
-      % (default_workdir or 'runs/<model>-<data>'))
+      help=f'checkpoints, metrics and plot go here (default: {shown})')
   group = parser.add_mutually_exclusive_group()
   group.add_argument('--resume', action='store_true',
                      help='continue from the newest checkpoint in --workdir')
   group.add_argument('--overwrite', action='store_true',
                      help='start over, replacing the checkpoints in --workdir')
   add('--keep', type=int, default=defaults.keep, help='checkpoints kept (default: %(default)s)')
-  add('--train-subset', type=int, default=None, metavar='N', help='train on the first N examples')
-  add('--test-subset', type=int, default=None, metavar='N', help='test on the first N examples')
+  add('--train-subset', type=int, default=None, metavar='N',
+      help='train on the first N examples')
+  add('--test-subset', type=int, default=None, metavar='N',
+      help='test on the first N examples')
   add('--progress', choices=('auto', 'rich', 'plain'), default='auto',
       help='progress display (default: rich on a terminal, plain lines otherwise)')
   add('--no-plot', action='store_true', help='do not write loss.png')
@@ -193,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
   from flaxen._src.cli.models import make_model
 
   if args.workdir is None:
-    args.workdir = os.path.join('runs', f'{args.model}-{"digits" if args.data is None else "mnist"}')
+    data_name = 'digits' if args.data is None else 'mnist'
+    args.workdir = os.path.join('runs', f'{args.model}-{data_name}')
   return run_train(args, make_model(args.model), model_name=args.model)
 
 

@@ -8,15 +8,18 @@ no window, safe in headless runs and inside programs that use pyplot themselves.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 
 def available() -> bool:
-  """Whether matplotlib can be imported."""
-  return importlib.util.find_spec('matplotlib') is not None
+  """Whether matplotlib can be imported (a broken installation counts as absent)."""
+  try:
+    import matplotlib  # noqa: F401
+  except ImportError:
+    return False
+  return True
 
 
 def _column(history: Sequence[Any], key: str) -> list[float]:

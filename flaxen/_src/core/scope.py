@@ -348,6 +348,7 @@ class Scope:
       ScopeCollectionNotFound: missing, not creatable, and ``col`` is empty.
       ScopeVariableNotFoundError: missing and not creatable (immutable or no ``init_fn``).
     """
+    self._check_valid()
     self.reserve(name, col)
     if not self.has_variable(col, name):
       if not self.is_mutable_collection(col) or init_fn is None:
@@ -375,6 +376,7 @@ class Scope:
       ScopeCollectionNotFound: missing, ``params`` immutable and empty.
       ScopeParamNotFoundError: missing and ``params`` immutable.
     """
+    self._check_valid()
     self.reserve(name, 'params')
     params = self._collection('params')
     if name in params:

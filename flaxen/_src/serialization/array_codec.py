@@ -11,7 +11,7 @@ Encoding hands out *pieces* (small headers plus a zero-copy ``memoryview`` of
 the array's bytes) so a writer can stream them; only arrays that are not
 C-contiguous or not in native byte order are copied.
 
-Decoding treats the payload as untrusted: the header is parsed by hand, the
+Decoding treats the payload as untrusted: every header field is type-checked, the
 dtype must be a plain numeric type from a fixed list (no object, structured,
 string or void dtypes; nothing is ever unpickled), and the data must be
 exactly ``prod(shape) * itemsize`` bytes long, checked before the array is made.
@@ -58,7 +58,7 @@ _MAX_NAME = 64
 # larger ones by _Reader, in place
 SMALL_PAYLOAD = 1 << 16
 _FIXEXT = {1: 0xD4, 2: 0xD5, 4: 0xD6, 8: 0xD7, 16: 0xD8}
-_pack = msgpack.Packer().pack
+_pack = msgpack.packb  # a fresh packer per call: thread-safe; callers cache the results
 
 
 def check_dtype(dtype: np.dtype) -> None:

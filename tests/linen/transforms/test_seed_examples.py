@@ -137,7 +137,7 @@ def test_scan_api_examples():
       return x
 
   v2 = FunctionalLSTM(features=32).init(jax.random.PRNGKey(0), x)
-  assert shapes(v2) == shapes(variables)
+  assert shapes(v2['params']['LSTMCell_0']) == shapes(variables['params']['ScanLSTMCell_0'])
 
   class ResidualMLPBlock(nn.Module):
     @nn.compact
@@ -318,7 +318,7 @@ def test_pjit_guide_scan_over_layers():
   k = random.PRNGKey(0)
   optimizer = optax.adam(learning_rate=0.001)
   model = GuideMLP(LAYERS, DEPTH, USE_SCAN)
-  with jax.sharding.use_mesh(mesh):
+  with jax.set_mesh(mesh):
     abstract_variables = jax.eval_shape(
         functools.partial(init_fn, model=model, optimizer=optimizer), k, x)
   state_spec = nn.get_partition_spec(abstract_variables)
@@ -329,7 +329,7 @@ def test_pjit_guide_scan_over_layers():
   shard = lambda spec: jax.tree_util.tree_map(
     lambda s: jax.sharding.NamedSharding(mesh, s), spec,
     is_leaf=lambda s: isinstance(s, PartitionSpec))
-  with jax.sharding.use_mesh(mesh):
+  with jax.set_mesh(mesh):
     pjit_init_fn = jax.jit(init_fn, static_argnums=(2, 3),
                            in_shardings=(shard(PartitionSpec(None)), shard(x_spec)),
                            out_shardings=shard(state_spec))
@@ -345,7 +345,7 @@ def test_pjit_guide_scan_over_layers():
     grads = jax.grad(loss_unrolled)(state.params)
     return state.apply_gradients(grads=grads)
 
-  with jax.sharding.use_mesh(mesh):
+  with jax.set_mesh(mesh):
     step = jax.jit(train_step, in_shardings=(shard(state_spec), shard(x_spec)),
                    out_shardings=shard(state_spec))
     new_state = step(initialized_state, x)

@@ -109,3 +109,9 @@ def test_orbax_flag_without_orbax_is_a_clear_error(tmp_path):
   with config.temp_flip_flag('use_orbax_checkpointing', True):
     with pytest.raises(ImportError, match='orbax-checkpoint'):
       checkpoints.save_checkpoint(tmp_path, {'v': 1}, 1)
+
+
+def test_numpy_integer_keep(tmp_path):
+  for step in range(3):
+    checkpoints.save_checkpoint(tmp_path, {'s': step}, step, keep=np.int64(2))
+  assert steps(tmp_path) == [1, 2]

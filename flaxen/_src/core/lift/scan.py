@@ -108,7 +108,8 @@ def scan(
       read-only inside the loop and must already exist.
 
   Returns:
-    ``scanned(scope_tree, carry, *xs) -> (carry, ys)``.
+    ``scanned(scope_tree, carry, *xs, **kwargs) -> (carry, ys)``; keyword
+    arguments are broadcast to every iteration.
   """
   variable_axes = variable_axes or {}
   split_rngs = split_rngs or {}
@@ -120,7 +121,7 @@ def scan(
   rng_axes = tuple(0 if s else broadcast for s in rng_splits)
   mutable_filter = True if check_constancy_invariants else DenyList(variable_broadcast)
 
-  def inner(scope_fn, repack_fn, variable_groups, rng_groups, init, *args):
+  def inner(scope_fn, repack_fn, variable_groups, rng_groups, init, *args, **kwargs):
     paths = scope_fn.root_paths
     broadcast_vars, carry_vars = variable_groups[0], variable_groups[1]
     scan_vars = variable_groups[2:]
@@ -141,7 +142,7 @@ def scan(
       if data_transform is not None:
         groups, rng_groups = data_transform(groups, rng_groups)
       scope = scope_fn(groups, rng_groups, mutable_filter)
-      c, y = fn(scope, c, *xs)
+      c, y = fn(scope, c, *xs, **kwargs)
       out = repack_fn(scope)
       broadcast_out = _add_back(broadcast_vars, out[0])
       carry_out = _add_back(carry_vars, out[1])
@@ -172,6 +173,7 @@ def scan(
     (variable_broadcast, variable_carry) + out_groups,
     rng_filters,
     name='scan',
+    enable_kwargs=True,
   )
 
 

@@ -51,7 +51,8 @@ def vmap(
     metadata_params: arguments for ``AxisMetadata.add_axis``/``remove_axis``.
 
   Returns:
-    ``mapped(scope_tree, *args)``.
+    ``mapped(scope_tree, *args, **kwargs)``; keyword arguments are not mapped
+    (they are closed over, e.g. a ``train`` flag).
 
   Raises:
     ValueError: inconsistent or undeterminable axis sizes; a variable without
@@ -64,7 +65,7 @@ def vmap(
   rng_filters, rng_splits = unzip2(split_rngs)
   rng_axes = tuple(0 if s else None for s in rng_splits)
 
-  def inner(scope_fn, repack_fn, variable_groups, rng_groups, *args):
+  def inner(scope_fn, repack_fn, variable_groups, rng_groups, *args, **kwargs):
     paths = scope_fn.root_paths
     sizes = []
     for group, ax in zip(variable_groups, in_var_axes):
@@ -105,7 +106,7 @@ def vmap(
     )
     def mapped(variable_groups, rng_groups, args):
       scope = scope_fn(variable_groups, rng_groups)
-      y = fn(scope, *args)
+      y = fn(scope, *args, **kwargs)
       return y, repack_fn(scope)
 
     y, vars_out = mapped(variable_groups, rng_groups, args)
@@ -115,4 +116,4 @@ def vmap(
     )
     return y, vars_out
 
-  return pack(inner, in_groups, out_groups, rng_filters, name='vmap')
+  return pack(inner, in_groups, out_groups, rng_filters, name='vmap', enable_kwargs=True)

@@ -190,7 +190,7 @@ def restore_checkpoint(
     allow_partial_mpa_restoration: unused, as ``gda_manager``.
     orbax_checkpointer: the Orbax checkpointer for Orbax-format checkpoints.
     orbax_transforms: Orbax ``transforms`` passed to its restore.
-    strict: compare the file with ``target`` first and raise
+    strict: (msgpack checkpoints) compare the file with ``target`` first and raise
       ``CheckpointMismatchError`` listing every missing, unexpected, shape-,
       dtype- and kind-mismatched entry (instead of the reference's behaviour:
       fail at the first missing entry, silently ignore extra entries).

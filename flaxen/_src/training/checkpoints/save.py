@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import os
 import shutil
 import threading
@@ -95,20 +96,25 @@ def prune(path: str, ckpt_dir: str, prefix: str, keep: int, overwrite: bool,
     _delete(old)
 
 
-def _validate(keep: int, keep_every_n_steps: int | None) -> None:
-  if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+def _validate(keep: int, keep_every_n_steps: int | None) -> int:
+  try:
+    count = operator.index(keep)
+  except TypeError:
+    count = 0
+  if isinstance(keep, bool) or count < 1:
     raise ValueError(f'save_checkpoint: keep must be a positive integer, got {keep!r}')
   if keep_every_n_steps is not None and keep_every_n_steps <= 0:
     raise ValueError(
       f'save_checkpoint: keep_every_n_steps must be positive or None, got {keep_every_n_steps!r}'
     )
+  return count
 
 
 def save_prepared(ckpt_dir: str, target: Any, step: Any, prefix: str, keep: int,
                   overwrite: bool, keep_every_n_steps: int | None,
                   async_manager: AsyncManager | None, orbax_checkpointer: Any) -> str:
   """``save_checkpoint`` after argument normalization (shared with multiprocess)."""
-  _validate(keep, keep_every_n_steps)
+  keep = _validate(keep, keep_every_n_steps)
   ckpt_dir, prefix = split_prefix(ckpt_dir, prefix)
   path = naming.checkpoint_path(ckpt_dir, step, prefix)
   lock = async_manager.lock if async_manager is not None else contextlib.nullcontext()
