@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m flaxen.examples.linear_regression
+	$(PY) -m flaxen.examples.digits --overwrite
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check flaxen tests benchmarks

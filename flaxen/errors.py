@@ -44,3 +44,13 @@ from flaxen._src.errors import (
     TransformedMethodReturnValueError as TransformedMethodReturnValueError,
 )
 from flaxen._src.errors import TransformTargetError as TransformTargetError
+
+# flaxen's own errors, defined next to the code that raises them
+# isort: split
+from flaxen._src.serialization.errors import MsgpackDecodeError as MsgpackDecodeError
+from flaxen._src.training.checkpoints.errors import (
+    CheckpointCorruptedError as CheckpointCorruptedError,
+)
+from flaxen._src.training.checkpoints.errors import (
+    CheckpointMismatchError as CheckpointMismatchError,
+)

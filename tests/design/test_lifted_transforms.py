@@ -61,18 +61,22 @@ def _unstack(scanned):
 
 def test_scan_over_layers_equals_unrolled():
   x = jax.random.normal(jax.random.PRNGKey(1), (2, 5, 8))
-  scanned = ScannedTransformer().init(jax.random.PRNGKey(0), x)['params']
-  unrolled = UnrolledTransformer().init(jax.random.PRNGKey(0), x)['params']
+  scanned = jax.jit(ScannedTransformer().init)(jax.random.PRNGKey(0), x)['params']
+  unrolled = jax.eval_shape(UnrolledTransformer().init, jax.random.PRNGKey(0), x)['params']
   as_unrolled = _unstack(scanned)
   # same parameters up to stacking: identical structure and shapes
   assert jax.tree_util.tree_structure(as_unrolled) == jax.tree_util.tree_structure(unrolled)
   assert jax.tree_util.tree_map(jnp.shape, as_unrolled) == jax.tree_util.tree_map(
     jnp.shape, unrolled)
-  y_scan = ScannedTransformer().apply({'params': scanned}, x)
-  y_unrolled = UnrolledTransformer().apply({'params': as_unrolled}, x)
+  def value_and_grad(model, params):
+    return jax.jit(jax.value_and_grad(lambda p: model.apply({'params': p}, x).sum()))(params)
+
+  y_scan, g_scan = value_and_grad(ScannedTransformer(), scanned)
+  y_unrolled, g_unr = value_and_grad(UnrolledTransformer(), as_unrolled)
   np.testing.assert_allclose(y_scan, y_unrolled, rtol=1e-5, atol=1e-5)
-  g_scan = jax.grad(lambda p: ScannedTransformer().apply({'params': p}, x).sum())(scanned)
-  g_unr = jax.grad(lambda p: UnrolledTransformer().apply({'params': p}, x).sum())(as_unrolled)
+  np.testing.assert_allclose(ScannedTransformer().apply({'params': scanned}, x[:1]),
+                             UnrolledTransformer().apply({'params': as_unrolled}, x[:1]),
+                             rtol=1e-5, atol=1e-5)
   for a, b in zip(jax.tree_util.tree_leaves(_unstack(g_scan)), jax.tree_util.tree_leaves(g_unr)):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
@@ -94,20 +98,20 @@ class Ensemble(nn.Module):
 
 def test_vmap_ensemble_matches_members():
   x = jax.random.normal(jax.random.PRNGKey(1), (3, 5))
-  v = Ensemble().init(jax.random.PRNGKey(0), x)
-  ys = Ensemble().apply(v, x)
+  v = jax.jit(Ensemble().init)(jax.random.PRNGKey(0), x)
+  ys = jax.jit(Ensemble().apply)(v, x)
   assert ys.shape == (4, 3, 2)
   for i in range(4):
     member = jax.tree_util.tree_map(lambda a, i=i: a[i], v['params']['members'])
-    np.testing.assert_allclose(ys[i], Member().apply({'params': member}, x), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(ys[i], jax.jit(Member().apply)({'params': member}, x),
+                               rtol=1e-5, atol=1e-6)
   k = v['params']['members']['Dense_0']['kernel']
   assert not np.allclose(k[0], k[1])  # members are initialized independently
 
 
 def test_remat_changes_jaxpr_not_results():
   x = jax.random.normal(jax.random.PRNGKey(1), (2, 5, 8))
-  v = UnrolledTransformer().init(jax.random.PRNGKey(0), x)
+  v = jax.jit(UnrolledTransformer().init)(jax.random.PRNGKey(0), x)
 
   class RematTransformer(nn.Module):
     @nn.compact
@@ -117,8 +121,8 @@ def test_remat_changes_jaxpr_not_results():
       return nn.Dense(4, name='head')(x)
 
   loss = lambda m: (lambda p: m.apply({'params': p}, x).sum())
-  g_plain = jax.grad(loss(UnrolledTransformer()))(v['params'])
-  g_remat = jax.grad(loss(RematTransformer()))(v['params'])
+  g_plain = jax.jit(jax.grad(loss(UnrolledTransformer())))(v['params'])
+  g_remat = jax.jit(jax.grad(loss(RematTransformer())))(v['params'])
   for a, b in zip(jax.tree_util.tree_leaves(g_plain), jax.tree_util.tree_leaves(g_remat)):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
   assert 'remat' in str(jax.make_jaxpr(jax.grad(loss(RematTransformer())))(v['params']))
