@@ -61,12 +61,20 @@ CASES = {
 }
 
 
+# flaxen's own errors, raised by serialization and checkpoints (not in the reference)
+FLAXEN_EXTRAS = {'MsgpackDecodeError', 'CheckpointCorruptedError', 'CheckpointMismatchError'}
+
+
 def test_exactly_the_reference_classes_are_exported():
   exported = {
     n for n, v in vars(errors).items() if inspect.isclass(v) and issubclass(v, BaseException)
   }
-  assert exported == set(CASES) | {'FlaxError'}
+  assert exported == set(CASES) | {'FlaxError'} | FLAXEN_EXTRAS
   assert len(CASES) == 34
+  for name in FLAXEN_EXTRAS:
+    cls = getattr(errors, name)
+    assert issubclass(cls, errors.FlaxError) and issubclass(cls, ValueError)
+    assert cls.__doc__ and len(cls.__doc__.split()) >= 10
 
 
 @pytest.mark.parametrize('name', sorted(CASES))

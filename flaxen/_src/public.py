@@ -8,7 +8,8 @@ Objects defined under ``flaxen._src`` are re-exported by the public façades
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 

@@ -18,4 +18,3 @@ from flaxen._src.linen.transforms import value_and_grad as value_and_grad
 from flaxen._src.linen.transforms import vjp as vjp
 from flaxen._src.linen.transforms import vmap as vmap
 from flaxen._src.linen.transforms import while_loop as while_loop
-from flaxen._src.linen.transforms.bridge import lift_transform as lift_transform

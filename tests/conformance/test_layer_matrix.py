@@ -1,15 +1,16 @@
-"""Conformance matrix: every public layer × {eager, jit, vmap, remat} × {f32, bf16, f64}.
+"""Conformance matrix: every public layer × {eager, jit, vmap} × {f32, bf16, f64}, plus nn.remat.
 
 For each descriptor (``layer_descriptors.py``, plus the attention/recurrent
 ones in ``layer_descriptors_rnn_attn.py`` when present):
 
-* eager: ``init`` then ``apply``; params carry ``param_dtype``, the output
-  carries the computation dtype and is finite;
-* jit: ``jax.jit(init)`` gives the same variables, ``jax.jit(apply)`` the same output;
+* jit: ``jax.jit`` of init-then-apply; in float32 the variables equal an
+  eager ``init``; in every dtype the output equals an eager ``apply`` of the
+  same variables, params carry ``param_dtype`` and the output the computation
+  dtype, finite;
 * vmap: ``jax.vmap`` of ``apply`` over a batch of examples (variables fixed)
   equals applying each example alone;
-* remat: ``nn.remat(cls)`` builds the same variables, the same output and the
-  same parameter gradients.
+* remat (float32): ``nn.remat`` gives the same variable tree (traced), the same
+  output and the same parameter gradients.
 
 float64 runs inside ``jax.enable_x64(True)``. A final test fails when a public
 ``nn.Module`` subclass exported by ``flaxen.linen`` has no descriptor.
@@ -126,47 +127,60 @@ def _remat_pair(r: Runner):
 
 def _check(r: Runner) -> None:
   name, dtype_name, layer = r.layer.name, r.dtype_name, r.layer
-  variables = r.init(r.module, r.key, *r.inputs)
-  result = r.apply(r.module, variables, *r.inputs)
-  y = r.output(result)
 
-  # eager: dtypes and finiteness
+  # jit: init and apply in one compiled function
+  def init_and_apply(k, *xs):
+    v = r.init(r.module, k, *xs)
+    return v, r.apply(r.module, v, *xs)
+
+  variables, res_jit = jax.jit(init_and_apply)(r.key, *r.inputs)
+  if dtype_name == 'float32':  # eager init (other dtypes: the jitted init is the reference)
+    _close(variables, r.init(r.module, r.key, *r.inputs), dtype_name, f'{name}: jit(init)')
+
+  # eager apply: dtypes, finiteness, and agreement with the jitted apply
+  result = r.apply(r.module, variables, *r.inputs)
+  _close(res_jit, result, dtype_name, f'{name}: jit(apply)')
   if layer.param_dtype:
     for leaf in jax.tree_util.tree_leaves(variables.get('params', {})):
       assert leaf.dtype == r.dtype, f'{name}: param dtype {leaf.dtype}, expected {r.dtype}'
-  for leaf in jax.tree_util.tree_leaves(y):
+  for leaf in jax.tree_util.tree_leaves(r.output(result)):
     if layer.out_dtype:
       assert leaf.dtype == r.dtype, f'{name}: output dtype {leaf.dtype}, expected {r.dtype}'
-    assert bool(jnp.isfinite(leaf.astype(jnp.float32)).all()), f'{name}: non-finite output'
+    assert np.isfinite(np.asarray(leaf, np.float64)).all(), f'{name}: non-finite output'
 
-  # jit
-  v_jit = jax.jit(lambda k, *xs: r.init(r.module, k, *xs))(r.key, *r.inputs)
-  _close(v_jit, variables, dtype_name, f'{name}: jit(init)')
-  res_jit = jax.jit(lambda v, *xs: r.apply(r.module, v, *xs))(variables, *r.inputs)
-  _close(res_jit, result, dtype_name, f'{name}: jit(apply)')
-
-  # vmap over apply with fixed variables
+  # vmap over apply with fixed variables (jitted: one compile instead of one per batched op)
   batch = tuple(_vmap_batch(x) for x in r.inputs)
-  out = jax.vmap(lambda *xs: r.apply(r.module, variables, *xs))(*batch)
+  out = jax.jit(jax.vmap(lambda *xs: r.apply(r.module, variables, *xs)))(*batch)
   for i in range(2):
     alone = r.apply(r.module, variables, *(b[i] for b in batch))
     _close(jax.tree_util.tree_map(lambda o, i=i: o[i], out), alone, dtype_name,
            f'{name}: vmap(apply)[{i}]')
 
-  # nn.remat: same variables, outputs and parameter gradients
+  # nn.remat (float32; the dtype axis is covered above): same variables, outputs and
+  # parameter gradients as without remat.
+  if dtype_name != 'float32':
+    return
   plain, remat = _remat_pair(r)
-  p_vars = r.init(plain, r.key, *r.inputs)
-  _close(r.init(remat, r.key, *r.inputs), p_vars, dtype_name, f'{name}: remat init')
-  _close(r.apply(remat, p_vars, *r.inputs), r.apply(plain, p_vars, *r.inputs), dtype_name,
-         f'{name}: remat apply')
-  if 'params' in p_vars and dtype_name == 'float32':
+  p_vars = variables if plain is r.module else r.init(plain, r.key, *r.inputs)
+  # init under remat: same variable tree, shapes and dtypes (traced only, not compiled)
+  shapes = jax.eval_shape(lambda k, *xs: r.init(remat, k, *xs), r.key, *r.inputs)
+  assert jax.tree_util.tree_structure(shapes) == jax.tree_util.tree_structure(p_vars), name
+  for s, v in zip(jax.tree_util.tree_leaves(shapes), jax.tree_util.tree_leaves(p_vars)):
+    assert (s.shape, s.dtype) == (v.shape, v.dtype), f'{name}: remat init {s} vs {v.shape}'
 
-    def loss(params, module):
-      out = r.output(r.apply(module, {**p_vars, 'params': params}, *r.inputs))
-      return sum(jnp.sum(o.astype(jnp.float32) ** 2) for o in jax.tree_util.tree_leaves(out))
+  def loss(params, module):
+    out = r.output(r.apply(module, {**p_vars, 'params': params}, *r.inputs))
+    return sum(jnp.sum(o.astype(jnp.float32) ** 2) for o in jax.tree_util.tree_leaves(out))
 
-    _close(jax.grad(loss)(p_vars['params'], remat), jax.grad(loss)(p_vars['params'], plain),
-           dtype_name, f'{name}: remat grad')
+  def both(params):
+    res = {m: r.apply(mod, {**p_vars, 'params': params}, *r.inputs)
+           for m, mod in (('plain', plain), ('remat', remat))}
+    grads = {m: jax.grad(loss)(params, mod) for m, mod in (('plain', plain), ('remat', remat))}
+    return res, grads
+
+  res, grads = jax.jit(both)(p_vars.get('params', {}))
+  _close(res['remat'], res['plain'], dtype_name, f'{name}: remat apply')
+  _close(grads['remat'], grads['plain'], dtype_name, f'{name}: remat grad')
 
 
 @pytest.mark.parametrize('dtype_name', list(FLOAT_DTYPES))

@@ -80,6 +80,14 @@ def test_push_reuse_continues_counters():
   np.testing.assert_array_equal(k2, LazyRng.create(jax.random.PRNGKey(0), "c", 2).as_jax_rng())
 
 
+def test_scope_equality_follows_variables_path_and_counters():
+  s = Scope({}, rngs={"params": jax.random.PRNGKey(0)})
+  r = s.rewound()
+  assert r == s and hash(r) == hash(s) and r is not s
+  assert s.rewound(rewind_rngs=True) != s
+  assert s.push("a") != s and len({s, r}) == 1
+
+
 def test_rewound_clears_names_keeps_counters():
   s = Scope({}, rngs={"params": jax.random.PRNGKey(0)})
   s.reserve("a")
@@ -181,7 +189,8 @@ def test_scope_param_shape_error():
   _, v = init(f)(jax.random.PRNGKey(0), jnp.ones((5, 1)))
   with pytest.raises(errors.ScopeParamShapeError, match='"kernel" in "/"') as e:
     apply(f)(v, jnp.ones((5, 5)))
-  assert e.value.value_shape == (1, 8) and e.value.init_shape == (5, 8)
+  # as the reference: value_shape is what the initializer gives now, init_shape the stored one
+  assert e.value.value_shape == (5, 8) and e.value.init_shape == (1, 8)
 
 
 def test_scope_param_not_found_error():

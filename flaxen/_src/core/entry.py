@@ -34,7 +34,7 @@ def is_valid_variables(variables: Any) -> bool:
   """Whether ``variables`` is a mapping of collections, each a mapping with string keys."""
   if not isinstance(variables, dict | FrozenDict):
     return False
-  return all(_is_valid_collection(col) for col in variables.values())
+  return all(isinstance(k, str) and _is_valid_collection(c) for k, c in variables.items())
 
 
 def _unfreeze_variables(variables: Mapping[str, Any], mutable: Filter) -> dict[str, Any]:

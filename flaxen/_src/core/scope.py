@@ -141,8 +141,24 @@ class Scope:
 
   @property
   def path_text(self) -> str:
-    """The path as ``'/a/b'`` (``'/'`` for the root)."""
-    return '/' + '/'.join(self.path)
+    """The debug path as ``'/a/b'`` (``'/'`` for the root; transforms show as ``vmap(b)``)."""
+    return '/' + '/'.join(self.debug_path)
+
+  def __eq__(self, other: Any) -> bool:
+    # Two scopes behave identically when they view the same variable dict at the
+    # same path with the same counters (e.g. a scope and its rewound copy).
+    if not isinstance(other, Scope):
+      return False
+    if self is other:
+      return True
+    return (
+      self.root._variables is other.root._variables
+      and self.path == other.path
+      and self.rng_counters is other.rng_counters
+    )
+
+  def __hash__(self) -> int:
+    return hash((id(self.root._variables), self.path, id(self.rng_counters)))
 
   def has_flag(self, key: str) -> bool:
     return key in self.flags

@@ -4,8 +4,8 @@ import jax.numpy as jnp
 import pytest
 
 from flaxen import core
-from flaxen.core import lift
 from flaxen._src.core.lift.axes import check_axis, split_in_out_axes
+from flaxen.core import lift
 
 
 def test_in_out_split():

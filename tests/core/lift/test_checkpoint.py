@@ -1,4 +1,4 @@
-"""lift.checkpoint / remat_scan."""
+"""lift.checkpoint (remat)."""
 
 import jax
 import jax.numpy as jnp
@@ -28,16 +28,3 @@ def test_remat_has_checkpoint_primitive_and_same_values():
 def test_concrete_is_rejected():
   with pytest.raises(ValueError, match='concrete'):
     lift.checkpoint(dense, concrete=True)
-
-
-def test_remat_scan_stacks_per_level():
-  f = lift.remat_scan(dense, lengths=(2, 3))
-  y, v = init(f)(jax.random.PRNGKey(0), jnp.ones((1, 4)))
-  assert v['params']['kernel'].shape == (2, 3, 4, 4)
-  ks = v['params']['kernel'].reshape(6, 4, 4)
-  x = jnp.ones((1, 4))
-  for k in ks:
-    x = jnp.tanh(x @ k)
-  np.testing.assert_allclose(apply(f)(v, jnp.ones((1, 4))), x, rtol=1e-5)
-  with pytest.raises(ValueError, match='lengths'):
-    lift.remat_scan(dense, lengths=())

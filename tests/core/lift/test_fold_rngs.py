@@ -3,8 +3,8 @@
 import jax
 import numpy as np
 
-from flaxen.core import init, lift
 from flaxen._src.core.rng import LazyRng
+from flaxen.core import init, lift
 
 
 def test_each_call_gets_forked_keys():

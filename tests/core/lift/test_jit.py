@@ -4,8 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from flaxen.core import apply, init, lift
 from flaxen._src.core.rng import LazyRng
+from flaxen.core import apply, init, lift
 
 
 def test_traced_once_and_forks_rngs():

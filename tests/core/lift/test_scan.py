@@ -92,3 +92,15 @@ def test_broadcast_inputs_and_reverse():
   (c, ys), _ = init(f)(jax.random.PRNGKey(0), jnp.zeros(()), jnp.arange(3.0), 2.0)
   assert float(c) == 2.0 * (2.0 * 2.0 + 1.0) + 0.0
   np.testing.assert_allclose(ys, [5.0, 2.0, 0.0])
+
+
+def test_kwargs_are_broadcast_and_single_trace_mode():
+  traces = []
+
+  def step(scope, c, x, scale=1.0):
+    traces.append(1)
+    return c + x * scale, ()
+
+  f = lift.scan(step, check_constancy_invariants=False)
+  (c, _), _ = init(f)(jax.random.PRNGKey(0), jnp.zeros(()), jnp.ones(3), scale=2.0)
+  assert float(c) == 6.0 and len(traces) == 1

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from flaxen.core import apply, init, lift, meta
 from flaxen._src.core.rng import LazyRng
+from flaxen.core import apply, init, lift, meta
 
 
 def dense(scope, x, features=3):

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from flaxen import linen as nn
-from flaxen.linen import linear
 
 KEY = jax.random.PRNGKey(0)
 RNG = np.random.default_rng(0)
@@ -141,14 +140,6 @@ def test_conv_transpose_kernel_layout_when_transposed():
   assert variables['params']['kernel'].shape == (3, 3, 4, 3)
 
 
-def test_canonicalize_padding():
-  assert linear.canonicalize_padding('same', 2) == 'SAME'
-  assert linear.canonicalize_padding(1, 2) == [(1, 1), (1, 1)]
-  assert linear.canonicalize_padding([(1, 2), 3], 2) == [(1, 2), (3, 3)]
-  with pytest.raises(ValueError, match='Invalid padding'):
-    linear.canonicalize_padding([(1, 2)], 2)
-
-
 @pytest.mark.parametrize('layer, x, match, exc', [
   (nn.Conv(2, (3, 3), padding='FULL'), X2, 'Conv.*Invalid padding string', ValueError),
   (nn.Conv(2, (3, 3), padding='CAUSAL'), X2, 'Conv.*CAUSAL.*1-D', ValueError),
@@ -165,3 +156,15 @@ def test_canonicalize_padding():
 def test_conv_errors_name_the_layer(layer, x, match, exc):
   with pytest.raises(exc, match=match):
     layer.init(KEY, x)
+
+
+def test_partitioned_kernel_and_bias_keep_their_boxes():
+  kinit = nn.meta.with_partitioning(nn.initializers.lecun_normal(), (None, None, None, 'model'))
+  binit = nn.meta.with_partitioning(nn.initializers.zeros, ('model',))
+  layer = nn.Conv(4, (3, 3), kernel_init=kinit, bias_init=binit)
+  variables = layer.init(KEY, X2)
+  assert variables['params']['kernel'].names == (None, None, None, 'model')
+  assert variables['params']['bias'].names == ('model',)
+  plain = nn.meta.unbox(variables)
+  np.testing.assert_allclose(layer.apply(variables, X2), nn.Conv(4, (3, 3)).apply(plain, X2),
+                             rtol=1e-6)

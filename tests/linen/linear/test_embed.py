@@ -57,3 +57,11 @@ def test_errors():
     layer.apply(variables, jnp.array([1.0]))
   with pytest.raises(ValueError, match='Embed.*attend expects'):
     layer.apply(variables, jnp.ones((2, 3)), method='attend')
+
+
+def test_partitioned_table():
+  init = nn.meta.with_partitioning(nn.initializers.normal(1.0), ('vocab', None))
+  layer = nn.Embed(5, 2, embedding_init=init)
+  variables = layer.init(KEY, jnp.array([1]))
+  assert variables['params']['embedding'].names == ('vocab', None)
+  assert layer.apply(variables, jnp.array([1, 4])).shape == (2, 2)

@@ -61,3 +61,24 @@ def test_share_scope_with_adopted_child_uses_wrapper_path():
 def test_share_scope_unbound_raises():
   with pytest.raises(ValueError):
     nn.share_scope(Lin(), Lin())
+
+
+def test_share_scope_with_setup_child_keeps_params_in_wrapper():
+  class LoRAChild(nn.Module):
+    def setup(self):
+      self.child = Lin(2)
+      nn.share_scope(self, self.child)
+
+    @nn.compact
+    def __call__(self, x):
+      a = self.param("A", jax.nn.initializers.zeros, (x.shape[-1], 2))
+      return self.child(x) + x @ a
+
+  class Model(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return LoRAChild()(x)
+
+  v = Model().init(jax.random.PRNGKey(0), jnp.ones((1, 3)))
+  assert list(v["params"]) == ["LoRAChild_0"]
+  assert list(v["params"]["LoRAChild_0"]) == ["A", "kernel"]

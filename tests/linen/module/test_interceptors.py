@@ -53,10 +53,26 @@ def test_outer_interceptor_runs_first_and_can_change_results():
 
 def test_interceptor_can_skip_call_and_see_orig_method():
   def skip(next_fun, args, kwargs, context):
-    assert context.orig_method.__name__ == context.method_name
+    assert context.orig_method.func.__name__ == context.method_name
     if context.method_name == "__call__":
-      return context.orig_method(context.module, *args, **kwargs) - 1
+      return context.orig_method(*args, **kwargs) - 1
     return next_fun(*args, **kwargs)
 
   with nn.intercept_methods(skip):
     assert float(Double().apply({}, jnp.ones(()))) == 1.0
+
+
+def test_orig_method_skips_later_interceptors():
+  seen = []
+
+  def first(next_fun, args, kwargs, context):
+    seen.append("first")
+    return context.orig_method(*args, **kwargs)
+
+  def second(next_fun, args, kwargs, context):
+    seen.append("second")
+    return next_fun(*args, **kwargs)
+
+  with nn.intercept_methods(first), nn.intercept_methods(second):
+    assert float(Double().apply({}, jnp.ones(()))) == 2.0
+  assert seen == ["first"]

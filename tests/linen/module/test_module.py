@@ -36,6 +36,8 @@ class Plain(nn.Module):
 def test_subclass_is_dataclass_with_trailing_parent_and_name():
   names = [f.name for f in dataclasses.fields(Affine)]
   assert names == ["features", "use_bias", "parent", "name"]
+  with pytest.raises(TypeError):
+    Affine(3, True, None)  # parent and name are keyword-only
 
   class Sub(Affine):
     extra: int = 3
@@ -160,8 +162,19 @@ def test_path_and_variables_property():
 def test_reserved_module_attribute_error():
   with pytest.raises(errors.ReservedModuleAttributeError):
 
-    class Bad(nn.Module):
-      name: str = "x"
+    class BadParent(nn.Module):
+      parent: int = 3
+
+  with pytest.raises(errors.ReservedModuleAttributeError):
+
+    class BadName(nn.Module):
+      name: int = 3
+
+  class Redeclared(nn.Module):  # re-annotating name with its own type is allowed
+    name: str | None = None
+    x: int = 1
+
+  assert Redeclared(2, name="a").name == "a"
 
 
 def test_set_attribute_frozen_module_error_in_call():
@@ -188,9 +201,62 @@ def test_set_attribute_frozen_module_error_on_submodule_in_setup():
     Foo().init(jax.random.PRNGKey(0), jnp.ones((1, 2)))
 
 
-def test_set_attribute_frozen_outside_everything():
+def test_top_level_modules_are_not_yet_frozen_but_bound_ones_are():
+  m = Plain()
+  m.a = 3  # like the reference: a parentless module is initialized on attachment
+  assert m.a == 3
+  bound = Plain().bind({})
   with pytest.raises(errors.SetAttributeFrozenModuleError):
-    Plain().a = 3
+    bound.a = 4
+  bound.__doc_extra__ = "dunder names may always be set"
+
+
+def test_hash_of_bound_module_raises():
+  with pytest.raises(TypeError, match="hold variables"):
+    hash(Plain().bind({}))
+
+  class Unhashable(nn.Module):
+    items: object = None
+
+  with pytest.raises(TypeError, match="Failed to hash"):
+    hash(Unhashable(items=[1]))
+
+
+def test_parent_is_weakly_referenced():
+  import gc
+  import weakref
+
+  class Child(nn.Module):
+    @nn.compact
+    def __call__(self):
+      return self
+
+  class Top(nn.Module):
+    @nn.compact
+    def __call__(self):
+      return Child()()
+
+  child = nn.apply(lambda m: m(), Top())({})
+  assert isinstance(child.parent, Top) or child.parent is None
+  ref = weakref.ref(child)
+  del child
+  gc.disable()
+  try:
+    assert ref() is None  # freed by reference counting alone (no cycles)
+  finally:
+    gc.enable()
+
+
+def test_copy_gives_new_auto_name_inside_compact():
+  class M(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      a = Affine(2, name="first")
+      b = a.copy()
+      return b.name, b.features
+
+  (name, features), _ = M().init_with_output(jax.random.PRNGKey(0), jnp.ones((1, 2)))
+  assert name == "Affine_0" and features == 2
 
 
 def test_set_attribute_in_module_setup_error():
@@ -312,4 +378,32 @@ def test_exception_in_innermost_module_is_noted_there():
 
   with pytest.raises(KeyError) as info:
     Outer().init(jax.random.PRNGKey(0), 1)
-  assert info.value.__notes__ == ["in /Fails_0 (Fails.__call__)"]
+  assert [n for n in info.value.__notes__ if n.startswith("in /")] == ["in /Fails_0 (Fails.__call__)"]
+
+
+def test_dir_runs_setup_of_bound_module():
+  class S(nn.Module):
+    def setup(self):
+      self.extra = 1
+
+  bound = S().bind({})
+  assert "extra" in dir(bound)
+
+
+def test_base_module_instance_and_repr():
+  m = nn.Module()
+  assert repr(m) == "Module()" and m.name is None
+
+
+def test_bound_module_under_raw_jit_raises_jax_transform_error():
+  class Counter(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      c = self.variable("state", "n", lambda: jnp.zeros(()))
+      c.value = c.value + 1
+      return x
+
+  bound = Counter().bind({"state": {"n": jnp.zeros(())}}, mutable=["state"])
+  bound(jnp.ones(()))  # fine eagerly
+  with pytest.raises(errors.JaxTransformError):
+    jax.jit(lambda x: bound(x))(jnp.ones(()))

@@ -39,12 +39,15 @@ def test_spectral_norm_dense_power_iteration():
   variables = layer.init(KEY, X, update_stats=True)
   assert list(variables['batch_stats']) == ['layer_instance/kernel/u',
                                            'layer_instance/kernel/sigma']
+  # As in the reference, init stores the normalized kernel (map_variables with init=True),
+  # and sigma is the largest singular value of the freshly initialized kernel.
   k = np.asarray(variables['params']['layer_instance']['kernel'])
-  sigma_max = np.linalg.svd(k, compute_uv=False)[0]
-  np.testing.assert_allclose(variables['batch_stats']['layer_instance/kernel/sigma'], sigma_max,
-                             rtol=1e-4)
+  np.testing.assert_allclose(np.linalg.svd(k, compute_uv=False)[0], 1.0, rtol=1e-4)
+  assert float(variables['batch_stats']['layer_instance/kernel/sigma']) > 0
+  bias = np.asarray(variables['params']['layer_instance']['bias'])
   y, upd = layer.apply(variables, X, update_stats=True, mutable=['batch_stats'])
-  np.testing.assert_allclose(y, np.asarray(X) @ (k / sigma_max), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(upd['batch_stats']['layer_instance/kernel/sigma'], 1.0, rtol=1e-4)
+  np.testing.assert_allclose(y, np.asarray(X) @ k + bias, rtol=1e-4, atol=1e-5)
   # Without update_stats nothing needs to be mutable.
   y2 = layer.apply({**variables, **upd}, X, update_stats=False)
   np.testing.assert_allclose(y2, y, rtol=1e-4, atol=1e-5)

@@ -110,3 +110,19 @@ def test_bad_carry_is_a_clear_error(cls):
     Outer().init(KEY, (jnp.zeros((3, 4)), jnp.zeros((3, 4))), x)
   with pytest.raises(ValueError, match=r'\(c, h\) pair'):
     Outer().init(KEY, jnp.zeros((2, 4)), x)
+
+
+def test_partitioned_initializers_are_boxed_and_usable():
+  boxed = nn.with_partitioning(nn.initializers.lecun_normal(), (None, 'hidden'))
+  cell = nn.OptimizedLSTMCell(4, kernel_init=boxed, recurrent_kernel_init=boxed,
+                              bias_init=nn.with_partitioning(nn.initializers.zeros_init(),
+                                                             ('hidden',)))
+  x = _x((2, 3))
+  carry = cell.initialize_carry(KEY, x.shape)
+  variables = cell.init(KEY, carry, x)
+  specs = nn.get_partition_spec(variables)['params']
+  assert specs['hi']['kernel'] == jax.sharding.PartitionSpec(None, 'hidden')
+  assert specs['hi']['bias'] == jax.sharding.PartitionSpec('hidden')
+  (_, h), _ = cell.apply(variables, carry, x)
+  (_, h_plain), _ = cell.apply(nn.unbox(variables), carry, x)
+  np.testing.assert_array_equal(np.asarray(h), np.asarray(h_plain))

@@ -129,3 +129,41 @@ def test_flip_sequences():
   out = recurrent.flip_sequences(xt, lengths, num_batch_dims=1, time_major=True)
   np.testing.assert_array_equal(np.asarray(out)[:3, 0, 0], [2, 1, 0])
   assert np.asarray(out)[0, 1, 0] == 4
+
+
+class _DropoutCell(nn.RNNCellBase):
+  """A cell that drops its input: shows whether the dropout key differs per step."""
+
+  @nn.compact
+  def __call__(self, carry, x):
+    y = nn.Dropout(0.5, deterministic=False)(x)
+    return carry, y
+
+  @nn.nowrap
+  def initialize_carry(self, rng, input_shape):
+    return jnp.zeros(input_shape[:-1])
+
+  @property
+  def num_feature_axes(self):
+    return 1
+
+
+@pytest.mark.parametrize('split', [False, True])
+def test_split_rngs_is_passed_to_scan(split):
+  x = jnp.ones((1, 4, 32))
+  rnn = nn.RNN(_DropoutCell(), split_rngs={'params': False, 'dropout': split})
+  y = np.asarray(rnn.apply({}, x, rngs={'dropout': jax.random.PRNGKey(3)}))
+  same = all(np.array_equal(y[0, 0], y[0, t]) for t in range(1, 4))
+  assert same != split
+
+
+def test_time_major_with_seq_lengths_and_reverse_matches_batch_major():
+  x = _x((2, 5, 3), 9)
+  lengths = jnp.array([5, 2])
+  rnn = nn.RNN(nn.SimpleCell(2), return_carry=True, reverse=True, keep_order=True)
+  variables = rnn.init(KEY, x, seq_lengths=lengths)
+  c1, y1 = rnn.apply(variables, x, seq_lengths=lengths)
+  c2, y2 = rnn.apply(variables, jnp.swapaxes(x, 0, 1), seq_lengths=lengths, time_major=True)
+  np.testing.assert_allclose(np.asarray(c1), np.asarray(c2), rtol=1e-6, atol=1e-6)
+  np.testing.assert_allclose(np.asarray(y1), np.asarray(jnp.swapaxes(y2, 0, 1)), rtol=1e-6,
+                             atol=1e-6)

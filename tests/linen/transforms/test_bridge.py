@@ -139,3 +139,8 @@ def test_methods_argument():
   v = cls().init(jax.random.PRNGKey(0), jnp.ones((1, 3)))
   y = cls().apply(v, jnp.ones((1, 3)), method='other')
   np.testing.assert_allclose(y, 2 * cls().apply(v, jnp.ones((1, 3))), rtol=1e-6)
+
+
+def test_calling_unbound_transformed_module_raises():
+  with pytest.raises(errors.CallCompactUnboundModuleError):
+    nn.remat(nn.Dense)(2)(jnp.ones((1, 2)))

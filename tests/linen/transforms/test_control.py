@@ -59,8 +59,11 @@ def test_switch_with_per_branch_params():
   x = jnp.ones((1, 3))
   v = MultiHeadSwitchExample().init(jax.random.PRNGKey(0), x, 1)
   assert set(v['params']) == {'heads_0', 'heads_1', 'heads_2'}
-  outs = [MultiHeadSwitchExample().apply(v, x, i) for i in range(3)]
+  apply = jax.jit(MultiHeadSwitchExample().apply)
+  outs = [apply(v, x, jnp.int32(i)) for i in range(3)]
   assert not np.allclose(outs[0], outs[1])
+  d = v['params']['heads_2']
+  np.testing.assert_allclose(outs[2], x @ d['kernel'] + d['bias'][None], rtol=1e-5)
 
 
 class WhileLoopExample(nn.Module):

@@ -108,8 +108,10 @@ def test_scan_api_examples():
         nn.LSTMCell, variable_broadcast="params",
         split_rngs={"params": False}, in_axes=1, out_axes=1)
 
+      # today's LSTMCell takes `features` and an input shape (the docs show the
+      # older static `initialize_carry(rng, (batch_size,), features)`)
       carry = nn.LSTMCell(self.features).initialize_carry(
-        jax.random.PRNGKey(0), x[:, 0].shape)
+        jax.random.PRNGKey(0), (batch_size, x.shape[-1]))
       carry, x = ScanLSTMCell(self.features)(carry, x)
       return x
 
@@ -132,7 +134,7 @@ def test_scan_api_examples():
       scan = nn.scan(
         body_fn, variable_broadcast="params",
         split_rngs={"params": False}, in_axes=1, out_axes=1)
-      carry = cell.initialize_carry(jax.random.PRNGKey(0), x[:, 0].shape)
+      carry = cell.initialize_carry(jax.random.PRNGKey(0), x[:, 0].shape)  # see above
       carry, x = scan(cell, carry, x)
       return x
 
@@ -254,7 +256,7 @@ class GuideMLP(nn.Module):
                      metadata_params={nn.PARTITION_NAME: None}
                      )(self.depth)(x)
     else:
-      for i in range(self.num_layers):
+      for i in range(self.num_layers):  # noqa: B007 (verbatim from the guide)
         x, _ = DotReluDot(self.depth)(x)
     return x
 
@@ -296,7 +298,7 @@ class LogicalMLP(nn.Module):
                     metadata_params={nn.PARTITION_NAME: 'layer'}
                     )(self.depth)(x)
     else:
-      for i in range(self.num_layers):
+      for i in range(self.num_layers):  # noqa: B007 (verbatim from the guide)
         x, _ = DotReluDot(self.depth)(x)
     return x
 

@@ -1,11 +1,13 @@
-"""Snapshots and replays of RNG counters, for transforms that may skip re-tracing.
+"""Snapshots, hashable copies and replays of RNG counters (used by ``jit``).
 
 A scope's ``rng_counters`` is a nested dict: ``{stream: int}`` plus, for each
 child, ``{(CHILD, name): <the child's counters>}``. A traced function advances
-them as a Python side effect. When ``jit`` reuses a compiled trace that effect
-does not happen, so ``jit`` records the advance made by the trace (``delta``)
-and replays it (``apply_delta``) on every cached call: counters then move by
-the same amounts whether or not the call traced (golden RNG rule 8).
+them as a Python side effect, and the keys it draws hash the counter values it
+saw. So ``jit`` puts ``freeze(counters)`` into its cache key (a call starting
+from other counters is traced again), records the advance made by a trace
+(``delta``) and replays it (``apply_delta``) when a later call with the same
+starting counters reuses the compiled function: counters then move by the same
+amounts whether or not the call traced (golden RNG rule 8).
 """
 
 from __future__ import annotations

@@ -26,6 +26,10 @@ whose static part is the path suffix (see ``rng.py``). Transforms may split or
 fold the base key (``map_rngs``) without touching the path. With
 ``fork_rngs=True`` (``jit``, ``fold_rngs``) each lifted stream is first replaced
 by a fresh key from ``scope.make_rng(stream)`` with an empty path.
+
+``scope_fn`` also carries, as attributes, ``roots`` (the lifted root scopes),
+``root_paths`` (their path texts, for error messages) and ``layout`` (the scope
+tree structure and relative paths, part of ``jit``'s cache key).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from flaxen._src.core.filters import (
 )
 from flaxen._src.core.rng import LazyRng
 from flaxen._src.core.scope import Scope
+from flaxen._src.public import set_module
 from flaxen._src.tree.frozen_dict import FrozenDict
 
 __all__ = ['pack', 'RngBox', 'map_rngs', 'sorted_tree', 'transpose']
@@ -139,6 +144,7 @@ def _root_variables(scope: Scope) -> dict[str, Any]:
   return {k: v for k, v in scope._variables.items() if v}
 
 
+@set_module('flaxen.core.lift')
 def pack(
   fn: Callable[..., Any],
   in_variable_filters: Sequence[Filter],

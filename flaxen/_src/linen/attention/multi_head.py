@@ -29,7 +29,7 @@ from flaxen._src.linen.attention.decode_cache import update_decode_cache
 from flaxen._src.linen.attention.functions import dot_product_attention
 from flaxen._src.linen.initializers import default_kernel_init, zeros_init
 from flaxen._src.linen.linear import DenseGeneral
-from flaxen._src.linen.module import Module, compact, merge_param
+from flaxen._src.linen.module import Module, compact, merge_param, nowrap
 from flaxen._src.linen.normalization import LayerNorm
 from flaxen._src.public import set_module
 
@@ -151,6 +151,7 @@ class MultiHeadDotProductAttention(Module):
   qk_attn_weights_einsum_cls: Callable[..., Callable[..., Array]] | None = None
   attn_weights_value_einsum_cls: Callable[..., Callable[..., Array]] | None = None
 
+  @nowrap
   def _dense(self, name: str, features: Any, axis: Any, kernel_init: Any, bias_init: Any,
              dot_general: Any, dot_general_cls: Any) -> DenseGeneral:
     kwargs: dict[str, Any] = {}
@@ -171,6 +172,7 @@ class MultiHeadDotProductAttention(Module):
       **kwargs,
     )
 
+  @nowrap
   def _check_inputs(self, inputs_q: Array, inputs_k: Array, inputs_v: Array) -> int:
     where = module_where(self)
     for label, x in (('inputs_q', inputs_q), ('inputs_k', inputs_k), ('inputs_v', inputs_v)):
@@ -313,7 +315,8 @@ class SelfAttention(MultiHeadDotProductAttention):
     """Applies self-attention on ``inputs_q`` (see the parent class)."""
     warnings.warn(
       'SelfAttention will be deprecated soon. Use '
-      '`MultiHeadDotProductAttention.__call__(inputs_q)` instead.',
+      '`MultiHeadDotProductAttention.__call__(inputs_q)` instead. See '
+      'https://github.com/google/flax/discussions/3389 for more information.',
       DeprecationWarning,
       stacklevel=2,
     )

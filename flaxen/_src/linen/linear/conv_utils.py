@@ -22,12 +22,15 @@ from typing import Any
 import jax.numpy as jnp
 from jax import lax
 
+from flaxen._src.public import set_module
+
 PaddingLike = str | int | Sequence[int | tuple[int, int]]
 LaxPadding = str | list[tuple[int, int]]
 
 PADDING_STRINGS = ('SAME', 'VALID', 'SAME_LOWER', 'CIRCULAR', 'CAUSAL', 'REFLECT')
 
 
+@set_module('flaxen.linen.linear')
 def canonicalize_padding(padding: PaddingLike, rank: int) -> LaxPadding:
   """Normalizes a padding spec for ``rank`` spatial dims.
 

@@ -3,9 +3,15 @@
 ``module.py`` holds the ``Module`` class; it delegates to ``dataclass.py``
 (subclass -> dataclass with trailing ``parent``/``name``), ``naming.py`` (auto
 names, adoption of submodules), ``setup.py`` (lazy setup state machine),
-``methods.py`` (wrapping of user methods), ``compact.py``, ``context.py``
-(module stack), ``interceptors.py``, ``sow.py``, ``entry.py`` (init/apply/bind)
-and ``repr.py``.
+``methods.py`` (wrapping of user methods), ``compact.py`` (``@compact``,
+``@nowrap``), ``name_scope.py`` (``compact_name_scope``), ``context.py`` (module
+stack on contextvars), ``interceptors.py`` (``intercept_methods``, capture of
+intermediates), ``named_call.py``, ``sow.py`` (``sow``/``perturb``),
+``entry.py`` (init/apply/bind/unbind/clone), ``paths.py`` (``module_paths``),
+``helpers.py`` (``merge_param``, ``share_scope``), ``repr.py`` and ``base.py``
+(the marker base class and the unspecified-parent sentinel).
+
+The names other parts of flaxen import are re-exported here.
 """
 
 from flaxen._src.linen.module.compact import compact as compact

@@ -2,14 +2,19 @@
 
 ``customize(cls, kw_only)`` runs once per subclass (from ``__init_subclass__``):
 
-* a subclass may not annotate ``parent`` or ``name`` (``ReservedModuleAttributeError``);
+* a subclass may not annotate ``parent``, nor ``name`` with a type other than
+  ``str``/``Optional[str]`` (``ReservedModuleAttributeError``);
 * the inherited ``parent``/``name`` fields are lifted out of the bases' field
   tables while ``dataclasses.dataclass`` processes the class and re-added as the
-  class's own last fields, so they stay last in ``__init__`` and can keep their
-  defaults after subclass fields without defaults;
+  class's own last fields (keyword-only), so they stay last;
+* ``parent`` is then served by ``ParentDescriptor``, which keeps a *weak*
+  reference to a parent Module (no reference cycles between parents and
+  children, so module trees die by reference counting);
+* fields with ``init=False`` are excluded from comparison, hashing and repr;
 * ``kw_only=True`` makes this class's fields keyword-only (not inherited);
-* ``__hash__`` is generated unless the class defines one; ``repr`` is the
-  Module repr, not the dataclass one;
+* ``__hash__`` is generated unless the class defines one, and wrapped so that
+  hashing a bound module (or one with unhashable fields) raises a clear
+  ``TypeError``; ``repr`` is the Module repr, not the dataclass one;
 * the field names are cached on the class (``_flaxen_field_names``: init fields
   except parent/name; ``_flaxen_all_fields``: every init field) so nothing
   re-introspects the dataclass per instance.
@@ -18,19 +23,63 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import functools
+import weakref
+from typing import Any, Optional
 
 from flaxen._src import errors
-from flaxen._src.linen.module.base import UNSPECIFIED_PARENT
+from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase
 
 _RESERVED = ('parent', 'name')
+_NAME_TYPES = ('str', str, str | None, Optional[str], 'Optional[str]', 'str | None')  # noqa: UP045
+
+
+class ParentDescriptor:
+  """Data descriptor of the ``parent`` field: weakly references parent Modules."""
+
+  def __get__(self, obj, objtype=None):
+    if obj is None:
+      return None
+    ref = obj.__dict__.get('_parent_ref')
+    return ref() if isinstance(ref, weakref.ReferenceType) else ref
+
+  def __set__(self, obj, value):
+    ref = weakref.ref(value) if isinstance(value, ModuleBase) else value
+    obj.__dict__['_parent_ref'] = ref
+
+
+def _check_reserved(own: dict[str, Any]) -> None:
+  if 'parent' in own or ('name' in own and own['name'] not in _NAME_TYPES):
+    raise errors.ReservedModuleAttributeError(dict(own))
+  own.pop('name', None)
+
+
+def _wrap_hash(hash_fn):
+  @functools.wraps(hash_fn)
+  def __hash__(self):  # noqa: N807
+    if self.scope is not None:
+      raise TypeError("Can't call __hash__ on modules that hold variables.")
+    try:
+      return hash_fn(self)
+    except TypeError as exc:
+      raise TypeError(
+        'Failed to hash Flax Module.  The module probably contains unhashable '
+        f'attributes.  Module={self}'
+      ) from exc
+
+  return __hash__
 
 
 def customize(cls: type, kw_only: bool = False) -> None:
   """Applies the Module dataclass transform to ``cls`` in place."""
-  own = cls.__dict__.get('__annotations__', {})
-  if 'parent' in own or 'name' in own:
-    raise errors.ReservedModuleAttributeError(own)
+  if '__annotations__' not in cls.__dict__:
+    cls.__annotations__ = {}
+  ann = cls.__dict__['__annotations__']
+  _check_reserved(ann)
+  for field_name in ann:
+    spec = cls.__dict__.get(field_name)
+    if isinstance(spec, dataclasses.Field) and not spec.init:
+      spec.compare = spec.hash = spec.repr = False
   lifted: list[tuple[dict, dict[str, Any]]] = []
   seen: set[int] = set()
   for base in cls.__mro__[1:]:
@@ -42,24 +91,26 @@ def customize(cls: type, kw_only: bool = False) -> None:
     if taken:
       lifted.append((table, taken))
   try:
-    if '__annotations__' not in cls.__dict__:
-      cls.__annotations__ = {}
-    ann = cls.__dict__['__annotations__']
-    ann['parent'] = Any
-    ann['name'] = str | None
-    cls.parent = dataclasses.field(repr=False, default=UNSPECIFIED_PARENT)
-    cls.name = dataclasses.field(default=None)
+    _add_reserved_fields(cls, ann)
     dataclasses.dataclass(  # type: ignore[call-overload]
       cls, unsafe_hash='__hash__' not in cls.__dict__, repr=False, kw_only=kw_only
     )
   finally:
     for table, taken in lifted:
       table.update(taken)
-  cache_fields(cls)
+  _finish(cls)
 
 
-def cache_fields(cls: type) -> None:
-  """Stores the field-name tuples used on hot paths on ``cls``."""
+def _add_reserved_fields(cls: type, ann: dict[str, Any]) -> None:
+  ann['parent'] = Any
+  ann['name'] = Optional[str]  # noqa: UP045
+  cls.parent = dataclasses.field(repr=False, default=UNSPECIFIED_PARENT, kw_only=True)
+  cls.name = dataclasses.field(default=None, kw_only=True)
+
+
+def _finish(cls: type) -> None:
+  cls.__hash__ = _wrap_hash(cls.__hash__)
+  cls.parent = ParentDescriptor()
   fields = dataclasses.fields(cls)
   cls._flaxen_all_fields = tuple(f.name for f in fields if f.init)
   cls._flaxen_field_names = tuple(
@@ -72,8 +123,8 @@ def cache_fields(cls: type) -> None:
 
 def make_base(cls: type) -> None:
   """Makes the base ``Module`` itself a dataclass with just ``parent`` and ``name``."""
-  cls.__annotations__ = {'parent': Any, 'name': str | None}
-  cls.parent = dataclasses.field(repr=False, default=UNSPECIFIED_PARENT)
-  cls.name = dataclasses.field(default=None)
+  ann: dict[str, Any] = {}
+  cls.__annotations__ = ann
+  _add_reserved_fields(cls, ann)
   dataclasses.dataclass(cls, unsafe_hash=True, repr=False)  # type: ignore[call-overload]
-  cache_fields(cls)
+  _finish(cls)

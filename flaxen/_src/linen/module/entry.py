@@ -58,7 +58,8 @@ def _map_modules(fn: Callable[[Any], Any], x: Any) -> Any:
 def clone(module: Any, parent: Any, deep: Any, reset_names: bool, updates: dict[str, Any]) -> Any:
   """See ``Module.clone``; ``deep`` is ``False``, ``True`` or a shared clone cache."""
   d = module.__dict__
-  attrs = {k: d[k] for k in type(module)._flaxen_all_fields}
+  attrs = {k: d[k] for k in type(module)._flaxen_field_names}
+  attrs['name'] = d['name']
   attrs['parent'] = parent
   attrs.update(updates)
   if deep is not False:

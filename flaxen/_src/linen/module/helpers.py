@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flaxen._src import errors
+from flaxen._src.linen.module.base import ModuleBase
 from flaxen._src.public import set_module
 
 
@@ -55,8 +57,18 @@ def share_scope(module: Any, other: Any, /) -> None:
     ValueError: either module is unbound.
   """
   if module.scope is None or other.scope is None:
+    unbound_error = getattr(errors, 'CallShareScopeOnUnboundModuleError', None)
+    if unbound_error is not None:
+      raise unbound_error()
     raise ValueError("Can't share scopes of unbound modules: call share_scope in setup().")
   if _is_ancestor(module.scope, other.scope):
-    object.__setattr__(other, 'scope', module.scope)  # a true child joins its parent
+    target, new_scope = other, module.scope  # a true child joins its parent
   else:
-    object.__setattr__(module, 'scope', other.scope)  # the wrapper joins the wrapped module
+    target, new_scope = module, other.scope  # the wrapper joins the wrapped module
+  old_scope = target.scope
+  object.__setattr__(target, 'scope', new_scope)
+  for child in target._state.children.values():  # re-home children already bound
+    if isinstance(child, ModuleBase) and child.scope is not None and child.scope.parent is old_scope:
+      if isinstance(child.scope.name, str):
+        new_scope.reserve(child.scope.name)
+      child.scope.parent = new_scope

@@ -2,7 +2,7 @@
 
 ``intercept_methods(fn)`` registers ``fn(next_fun, args, kwargs, context)`` for
 the body of a ``with`` block; ``context`` is an ``InterceptorContext`` with the
-module, the method name and the original (unwrapped) method. Interceptors
+module, the method name and the original (unwrapped) method bound to the module. Interceptors
 registered by outer ``with`` blocks wrap those of inner blocks, so the outermost
 runs first. ``capture_intermediates`` is implemented as such an interceptor
 (``capture_interceptor``), registered by ``init``/``apply`` for their duration.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,7 +28,8 @@ class InterceptorContext:
   Attributes:
     module: the module whose method is called.
     method_name: the name of the method.
-    orig_method: the undecorated method (call it as ``orig_method(module, ...)``).
+    orig_method: the undecorated method bound to the module (``orig_method(*args)``
+      skips the remaining interceptors).
   """
 
   module: Any
@@ -66,10 +68,8 @@ def intercept_methods(interceptor: Callable[..., Any]) -> Iterator[None]:
 
 def run_interceptors(fun: Callable[..., Any], module: Any, args: tuple, kwargs: dict) -> Any:
   """Calls ``fun(module, *args, **kwargs)`` through the registered interceptors."""
-  info = InterceptorContext(module, fun.__name__, fun)
-
-  def call(*a, **k):
-    return fun(module, *a, **k)
+  call = functools.partial(fun, module)
+  info = InterceptorContext(module, fun.__name__, call)
 
   for interceptor in reversed(context.get().interceptors):
     call = _wrap(interceptor, call, info)

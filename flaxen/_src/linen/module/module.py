@@ -8,9 +8,12 @@ scope. Submodules are named and adopted by ``naming.py``; the entry points live
 in ``entry.py``; the repr in ``repr.py``.
 
 Invariants:
-  * outside ``setup`` and construction, attribute assignment raises
-    ``SetAttributeFrozenModuleError``; in ``setup`` re-assigning a field raises
-    ``SetAttributeInModuleSetupError``;
+  * once attached (bound or given a parent), attribute assignment outside
+    ``setup`` raises ``SetAttributeFrozenModuleError`` (dunder names excepted);
+    in ``setup`` re-assigning a field raises ``SetAttributeInModuleSetupError``;
+    a parentless top-level module is only initialized when cloned onto a scope;
+  * ``parent`` is held weakly (``dataclass.ParentDescriptor``), so module trees
+    have no reference cycles; bound modules refuse to be hashed;
   * a submodule constructed in a method is attached to the innermost running
     module (the module stack) unless ``parent=`` says otherwise;
   * per-instance state lives in ``_state`` (``ModuleState``); ``_id`` is a
@@ -20,10 +23,10 @@ Invariants:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flaxen._src import errors
+from flaxen._src import errors, traceback_util
 from flaxen._src.core.filters import DenyList, Filter
 from flaxen._src.core.scope import Scope
 from flaxen._src.core.variables import Variable
@@ -82,40 +85,39 @@ class Module(ModuleBase):
     object.__setattr__(self, '_id', next(_ids))
     state = ModuleState()
     object.__setattr__(self, '_state', state)
-    d = self.__dict__
-    parent = d['parent']
+    parent = self.parent
     if parent is UNSPECIFIED_PARENT:
       parent = context.current_module()
       object.__setattr__(self, 'parent', parent)
+    if parent is None:
+      return  # a top-level (or detached) module: attached when cloned onto a scope
+    d = self.__dict__
     if isinstance(parent, Module):
       pstate = parent._state
       if pstate.in_setup and d['name'] is None:
         return  # named and bound when assigned to an attribute in setup
-      if not parent._initialization_allowed:
+      if not parent._initialization_allowed or parent.scope is None:
         raise errors.AssignSubModuleError(type(self).__name__)
       name = d['name']
       if name is None:
         name = naming.auto_name(parent, type(self).__name__)
         object.__setattr__(self, 'name', name)
       reuse = pstate.in_setup and pstate.setup_called == SetupState.TRANSFORMED
-      if parent.scope is None:
-        raise errors.AssignSubModuleError(type(self).__name__)
       if not reuse and parent.scope.name_reserved(name):
         raise errors.NameInUseError('submodule', name, type(parent).__name__)
       pstate.children[name] = self
       object.__setattr__(self, 'scope', parent.scope.push(name, reuse=reuse))
     elif isinstance(parent, Scope):
       object.__setattr__(self, 'scope', parent)
-    elif parent is not None:
+    else:
       raise ValueError('parent must be None, Module or Scope')
-    if self.scope is not None:
-      naming.register_field_submodules(self)
+    naming.register_field_submodules(self)
     state.is_initialized = True
 
   def __setattr__(self, name: str, val: Any) -> None:
     state = self._state
     if not state.in_setup:
-      if not state.is_initialized:
+      if not state.is_initialized or name.startswith('__'):
         object.__setattr__(self, name, val)
         return
       raise errors.SetAttributeFrozenModuleError(type(self).__name__, name, val)
@@ -139,7 +141,8 @@ class Module(ModuleBase):
     raise AttributeError(msg)
 
   def __dir__(self) -> list[str]:
-    return [k for k in super().__dir__() if not k.startswith('_flaxen')]
+    try_setup(self)
+    return object.__dir__(self)
 
   def __repr__(self) -> str:
     return repr_lib.module_repr(self)
@@ -230,7 +233,7 @@ class Module(ModuleBase):
   def has_rng(self, name: str) -> bool:
     """Whether RNG stream ``name`` was given."""
     if self.scope is None:
-      raise _unbound('query PRNG')
+      raise _unbound('query for RNGs')
     return self.scope.has_rng(name)
 
   def make_rng(self, name: str = 'params') -> Any:
@@ -269,6 +272,12 @@ class Module(ModuleBase):
     """A new instance with the same fields (plus ``updates``), attached to ``parent``."""
     return entry.clone(self, parent, _deep_clone, _reset_names, updates)
 
+  def copy(self, *, parent: Any = UNSPECIFIED_PARENT, name: str | None = None,
+           **updates: Any) -> Module:
+    """A deep copy with a new name (default: automatic), attached to the current module."""
+    return entry.clone(self, parent, True, False, {'name': name, **updates})
+
+  @traceback_util.api_boundary
   def init(self, rngs: Any, *args: Any, method: Any = None,
            mutable: Filter = DenyList('intermediates'),
            capture_intermediates: bool | Callable[..., bool] = False, **kwargs: Any) -> Any:
@@ -278,6 +287,7 @@ class Module(ModuleBase):
       self, rngs, args, kwargs, method, mutable, capture_intermediates
     )[1]
 
+  @traceback_util.api_boundary
   def init_with_output(self, rngs: Any, *args: Any, method: Any = None,
                        mutable: Filter = DenyList('intermediates'),
                        capture_intermediates: bool | Callable[..., bool] = False,
@@ -288,6 +298,7 @@ class Module(ModuleBase):
       self, rngs, args, kwargs, method, mutable, capture_intermediates
     )
 
+  @traceback_util.api_boundary
   def apply(self, variables: Mapping[str, Any], *args: Any, rngs: Any = None,
             method: Any = None, mutable: Filter = False,
             capture_intermediates: bool | Callable[..., bool] = False, **kwargs: Any) -> Any:
@@ -301,6 +312,7 @@ class Module(ModuleBase):
       self, variables, args, kwargs, rngs, method, mutable, capture_intermediates
     )
 
+  @traceback_util.api_boundary
   def lazy_init(self, rngs: Any, *args: Any, method: Any = None,
                 mutable: Filter = DenyList('intermediates'), **kwargs: Any) -> Any:
     """``init`` from ``jax.ShapeDtypeStruct`` inputs without running the computation."""
@@ -324,6 +336,14 @@ class Module(ModuleBase):
     return summary.tabulate(self, rngs, **_pop_tabulate_kwargs(kwargs))(*args, **kwargs)
 
 
+  def module_paths(self, rngs: Any, *args: Any, show_repeated: bool = False,
+                   mutable: Filter = DenyList('intermediates'), **kwargs: Any) -> dict[str, Any]:
+    """``{path: unbound copy}`` of every module that ``init`` with these arguments calls."""
+    from flaxen._src.linen.module.paths import module_paths
+
+    return module_paths(self, rngs, args, kwargs, show_repeated, mutable)
+
+
 _TABULATE_KEYS = ('depth', 'show_repeated', 'mutable', 'console_kwargs', 'table_kwargs',
                   'column_kwargs', 'compute_flops', 'compute_vjp_flops')
 
@@ -334,14 +354,3 @@ def _pop_tabulate_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 dataclass_lib.make_base(Module)
 
-
-def iter_submodules(x: Any) -> Iterable[Module]:
-  """The Modules inside a field/attribute value (a Module or nested containers)."""
-  if isinstance(x, Module):
-    yield x
-  elif isinstance(x, list | tuple):
-    for v in x:
-      yield from iter_submodules(v)
-  elif isinstance(x, Mapping):
-    for v in x.values():
-      yield from iter_submodules(v)

@@ -134,10 +134,9 @@ def register_submodules(module: Any, name: str, val: Any) -> None:
   def adopt(suffix: str, sub: Any) -> Any:
     if not isinstance(sub, ModuleBase):
       return sub
-    d = sub.__dict__
-    current_name = d.get('name')
+    current_name = sub.__dict__.get('name')
     adopted_name = None
-    if d.get('parent') is None:
+    if sub.parent is None:
       if preserve:
         adopted_name = current_name
       key = sub._id
@@ -145,8 +144,7 @@ def register_submodules(module: Any, name: str, val: Any) -> None:
       if clone is None:
         clone = cache[key] = sub.clone(name=None)
       sub = clone
-      d = sub.__dict__
-    if d.get('name') is None:
+    if sub.__dict__.get('name') is None:
       object.__setattr__(sub, 'parent', module)
       if adopted_name is None:
         adopted_name = current_name if getattr(sub, '_is_name_scope', False) else f'{name}{suffix}'

@@ -66,8 +66,8 @@ class BatchNorm(Module):
     >>> x = jnp.arange(8.0).reshape(4, 2)
     >>> variables = bn.init(jax.random.PRNGKey(0), x)
     >>> y, updates = bn.apply(variables, x, mutable=['batch_stats'])
-    >>> updates['batch_stats']['mean']
-    Array([0.29999995, 0.39999998], dtype=float32)
+    >>> updates['batch_stats']['mean'].round(3)  # 0.9 * 0 + 0.1 * batch mean
+    Array([0.3, 0.4], dtype=float32)
   """
 
   use_running_average: bool | None = None

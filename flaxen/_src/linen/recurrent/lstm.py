@@ -115,8 +115,12 @@ class LSTMCell(RNNCellBase):
     return 1
 
 
-class _DenseParams(Module):
-  """Creates (and returns) a Dense layer's ``kernel``/``bias`` without applying them."""
+class DenseParams(Module):
+  """Creates (and returns) a Dense layer's ``kernel``/``bias`` without applying them.
+
+  Internal to ``OptimizedLSTMCell`` (not exported); named like the reference's
+  helper so summaries (``tabulate``) show the same module class.
+  """
 
   features: int
   use_bias: bool = True
@@ -177,11 +181,11 @@ class OptimizedLSTMCell(RNNCellBase):
     params_i: dict[str, tuple[Array, Array | None]] = {}
     params_h: dict[str, tuple[Array, Array | None]] = {}
     for gate in _GATES:
-      params_i[gate] = _DenseParams(
+      params_i[gate] = DenseParams(
         features=hidden_features, use_bias=False, param_dtype=self.param_dtype,
         kernel_init=self.kernel_init, bias_init=self.bias_init, name=f'i{gate}',
       )(inputs)
-      params_h[gate] = _DenseParams(
+      params_h[gate] = DenseParams(
         features=hidden_features, use_bias=True, param_dtype=self.param_dtype,
         kernel_init=self.recurrent_kernel_init, bias_init=self.bias_init, name=f'h{gate}',
       )(h)

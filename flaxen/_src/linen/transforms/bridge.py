@@ -70,7 +70,13 @@ def _field_values(module: Module) -> dict[str, Any]:
 
 
 def get_module_scopes(module: Module, args: tuple = (), kwargs: dict | None = None):
-  """Gathers the scopes to lift; returns ``(scopes, args, kwargs)`` with placeholders."""
+  """Gathers the scopes to lift; returns ``(scopes, args, kwargs)`` with placeholders.
+
+  Raises:
+    CallCompactUnboundModuleError: ``module`` is not bound (called outside init/apply).
+  """
+  if not _is_bound(module):
+    raise errors.CallCompactUnboundModuleError()
   scopes: list[Scope] = []
 
   def arg_scope(x):
@@ -101,10 +107,14 @@ def get_module_scopes(module: Module, args: tuple = (), kwargs: dict | None = No
   return scopes, new_args, new_kwargs
 
 
-def set_module_scopes(module: Module, args: tuple, kwargs: dict, scopes: Sequence[Scope]):
-  """Rebinds ``module`` (and placeholders in ``args``) to ``scopes`` (gathering order)."""
-  n_args = _count_placeholders((args, kwargs))
-  idx = n_args
+def set_module_scopes(module: Module, args: tuple, kwargs: dict, scopes: Sequence[Scope],
+                      first: int | None = None):
+  """Rebinds ``module`` (and placeholders in ``args``) to ``scopes`` (gathering order).
+
+  ``first`` is the index of the module's own scopes (after those of the arguments);
+  by default the number of placeholders found in ``args``/``kwargs``.
+  """
+  idx = count_placeholders((args, kwargs)) if first is None else first
 
   def rebind(m: Module) -> Module:
     nonlocal idx
@@ -144,7 +154,7 @@ def set_module_scopes(module: Module, args: tuple, kwargs: dict, scopes: Sequenc
   return new_module, new_args, new_kwargs
 
 
-def _count_placeholders(tree: Any) -> int:
+def count_placeholders(tree: Any) -> int:
   leaves = jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, _Placeholder))
   found = {x.index for x in leaves if isinstance(x, _Placeholder)}
   return len(found)
@@ -157,14 +167,15 @@ def check_return_value(value: Any, name: str | None) -> None:
       raise errors.TransformedMethodReturnValueError(name)
 
 
-def make_core_fn(module: Module, fn: Callable[..., Any], state: Any, multi_scope: bool = True):
+def make_core_fn(module: Module, fn: Callable[..., Any], state: Any, multi_scope: bool = True,
+                 first: int | None = None):
   """``core_fn(scopes, *args, **kwargs)``: runs ``fn`` on a clone of ``module`` bound to scopes."""
   name = getattr(fn, '__name__', None)
 
   def core_fn(scopes, *args, **kwargs):
     if not multi_scope:
       scopes = [scopes]
-    cloned, args, kwargs = set_module_scopes(module, args, kwargs, scopes)
+    cloned, args, kwargs = set_module_scopes(module, args, kwargs, scopes, first)
     object.__setattr__(cloned, '_state', state.export())
     res = fn(cloned, *args, **kwargs)
     module._state.reimport(cloned._state)
@@ -178,8 +189,9 @@ def run_lifted(transform: Callable[..., Any], fns: Sequence[Callable[..., Any]],
                args: tuple, kwargs: dict, multi_scope: bool = True) -> Any:
   """Applies ``transform(*core_fns)`` to ``module``'s scopes and calls it with ``args``."""
   state = module._state.export()
-  core_fns = [make_core_fn(module, f, state, multi_scope) for f in fns]
   scopes, args, kwargs = get_module_scopes(module, args, kwargs)
+  first = count_placeholders((args, kwargs))
+  core_fns = [make_core_fn(module, f, state, multi_scope, first) for f in fns]
   if not multi_scope:
     if len(scopes) != 1:
       raise NotImplementedError(

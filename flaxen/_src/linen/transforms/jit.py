@@ -22,6 +22,7 @@ from flaxen._src.linen.module.methods import wrap_method
 from flaxen._src.linen.module.module import Module
 from flaxen._src.linen.transforms.bridge import (
   check_return_value,
+  count_placeholders,
   get_module_scopes,
   is_module_class,
   lift_class,
@@ -70,10 +71,10 @@ def _state_summary(state: Any) -> Any:
 class ModuleKey:
   """Static argument of the core jit: carries the module, compares by fingerprint."""
 
-  __slots__ = ('module', 'state', 'fp', 'after')
+  __slots__ = ('module', 'state', 'fp', 'after', 'first')
 
   def __init__(self, module: Module, state: Any, fn: Callable[..., Any]):
-    self.module, self.state, self.after = module, state, None
+    self.module, self.state, self.after, self.first = module, state, None, None
     self.fp = (fn, fingerprint(module), _state_summary(state))
 
   def __eq__(self, other: Any) -> bool:
@@ -93,7 +94,7 @@ def jit_method(fn: Callable[..., Any], variables: Any = True, rngs: Any = True,
 
   def core_fn(scopes, key, *args, **kwargs):
     module = key.module
-    cloned, args, kwargs = set_module_scopes(module, args, kwargs, scopes)
+    cloned, args, kwargs = set_module_scopes(module, args, kwargs, scopes, key.first)
     object.__setattr__(cloned, '_state', key.state.export())
     res = prewrapped(cloned, *args, **kwargs)
     key.after = cloned._state
@@ -111,6 +112,7 @@ def jit_method(fn: Callable[..., Any], variables: Any = True, rngs: Any = True,
     state = self._state.export()
     key = ModuleKey(self, state, fn)
     scopes, args, kwargs = get_module_scopes(self, args, kwargs)
+    key.first = count_placeholders((args, kwargs))
     out = lifted(scopes, key, *args, **kwargs)
     if key.after is not None:
       after_states[key] = key.after
