@@ -87,14 +87,19 @@ def _dense_init(key, din, dout):
 
 
 def _dense(p, x):
-  return x @ p['kernel'] + p['bias']
+  # what a careful hand-written layer does: one dot_general, bias broadcast to full rank
+  y = jax.lax.dot_general(x, p['kernel'], (((x.ndim - 1,), (0,)), ((), ())))
+  return y + p['bias'].reshape((1,) * (y.ndim - 1) + (-1,))
 
 
 def _ln(p, x, eps=1e-6):
-  mean = jnp.mean(x, -1, keepdims=True)
-  mean2 = jnp.mean(jax.lax.square(x), -1, keepdims=True)
+  # mean of x and of x**2 from the same input, then the variance (DESIGN.md section 5)
+  mean = jnp.mean(x, -1)
+  mean2 = jnp.mean(jax.lax.square(x), -1)
   var = jnp.maximum(0.0, mean2 - jax.lax.square(mean))
-  return (x - mean) * jax.lax.rsqrt(var + eps) * p['scale'] + p['bias']
+  full = (1,) * (x.ndim - 1) + (-1,)
+  mul = jax.lax.rsqrt(var[..., None] + eps) * p['scale'].reshape(full)
+  return (x - mean[..., None]) * mul + p['bias'].reshape(full)
 
 
 def _block_init(key):

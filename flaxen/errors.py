@@ -14,6 +14,9 @@ from flaxen._src.errors import (
 from flaxen._src.errors import AssignSubModuleError as AssignSubModuleError
 from flaxen._src.errors import CallCompactUnboundModuleError as CallCompactUnboundModuleError
 from flaxen._src.errors import CallSetupUnboundModuleError as CallSetupUnboundModuleError
+from flaxen._src.errors import (
+    CallShareScopeOnUnboundModuleError as CallShareScopeOnUnboundModuleError,
+)
 from flaxen._src.errors import CallUnbindOnUnboundModuleError as CallUnbindOnUnboundModuleError
 from flaxen._src.errors import DescriptorAttributeError as DescriptorAttributeError
 from flaxen._src.errors import FlaxError as FlaxError

@@ -20,6 +20,7 @@ CASES = {
   'CallCompactUnboundModuleError': ((), RuntimeError, 'unbound modules'),
   'CallSetupUnboundModuleError': ((), RuntimeError, 'unbound modules'),
   'CallUnbindOnUnboundModuleError': ((), RuntimeError, '`unbind()`'),
+  'CallShareScopeOnUnboundModuleError': ((), ValueError, '`share_scope`'),
   'DescriptorAttributeError': ((), RuntimeError, 'non-existent attribute'),
   'IncorrectPostInitOverrideError': ((), RuntimeError, 'super().__post_init__()'),
   'InvalidCheckpointError': (('/ck', 3), ValueError, 'step: "3" and path: "/ck"'),
@@ -70,7 +71,7 @@ def test_exactly_the_reference_classes_are_exported():
     n for n, v in vars(errors).items() if inspect.isclass(v) and issubclass(v, BaseException)
   }
   assert exported == set(CASES) | {'FlaxError'} | FLAXEN_EXTRAS
-  assert len(CASES) == 34
+  assert len(CASES) == 35  # the 34 of SPEC.md §4 plus today's CallShareScopeOnUnboundModuleError
   for name in FLAXEN_EXTRAS:
     cls = getattr(errors, name)
     assert issubclass(cls, errors.FlaxError) and issubclass(cls, ValueError)

@@ -22,6 +22,7 @@ import contextlib
 import importlib.util
 import inspect
 import pathlib
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +39,7 @@ def _load_other_descriptors() -> dict[str, Layer]:
     return {}
   spec = importlib.util.spec_from_file_location('layer_descriptors_rnn_attn', path)
   mod = importlib.util.module_from_spec(spec)
+  sys.modules[spec.name] = mod  # lets its dataclasses resolve string annotations
   spec.loader.exec_module(mod)
   return dict(getattr(mod, 'DESCRIPTORS', {}))
 

@@ -62,3 +62,12 @@ def test_clear_suffix_and_nesting():
   assert cleared.suffix == () and cleared.rng is key
   leaves, treedef = jax.tree_util.tree_flatten(lazy)
   assert len(leaves) == 1 and jax.tree_util.tree_unflatten(treedef, leaves).suffix == ("a", "b")
+
+
+def test_many_keys_use_same_bits_after_switch_to_jitted_fold():
+  key = jax.random.PRNGKey(9)
+  for i in range(1, 300):  # past the eager-only warm-up of the process
+    got = LazyRng.create(key, "layer", i).as_jax_rng()
+  np.testing.assert_array_equal(got, expected(key, "layer", 299))
+  typed = LazyRng.create(jax.random.key(9), "layer", 299).as_jax_rng()
+  np.testing.assert_array_equal(jax.random.key_data(typed), got)

@@ -51,9 +51,13 @@ def hash_suffix(suffix: Sequence[LazyRngPart]) -> int:
 
 
 # Eagerly, one jitted ``fold_in`` is ~10x cheaper than the op-by-op one (the
-# threefry bits are identical). Under a trace the plain call is used, so traced
-# programs contain exactly the ops a hand-written ``fold_in`` gives.
+# threefry bits are identical) but costs one compilation, so it is used only
+# after the first _EAGER_FOLDS keys of the process (small models never pay the
+# compile). Under a trace the plain call is used, so traced programs contain
+# exactly the ops a hand-written ``fold_in`` gives.
 _fold_in_jit = jax.jit(jax.random.fold_in)
+_EAGER_FOLDS = 256
+_eager_count = [0]
 
 
 def fold_in_static(rng: Any, suffix: Sequence[LazyRngPart]) -> Any:
@@ -62,6 +66,9 @@ def fold_in_static(rng: Any, suffix: Sequence[LazyRngPart]) -> Any:
     return rng
   data = np.uint32(hash_suffix(suffix))
   if isinstance(rng, jax.core.Tracer) or not isinstance(rng, jax.Array):
+    return jax.random.fold_in(rng, data)
+  if _eager_count[0] < _EAGER_FOLDS:
+    _eager_count[0] += 1
     return jax.random.fold_in(rng, data)
   return _fold_in_jit(rng, data)
 

@@ -22,6 +22,7 @@ from flaxen._src.errors.module import (
   AssignSubModuleError,
   CallCompactUnboundModuleError,
   CallSetupUnboundModuleError,
+  CallShareScopeOnUnboundModuleError,
   CallUnbindOnUnboundModuleError,
   DescriptorAttributeError,
   IncorrectPostInitOverrideError,

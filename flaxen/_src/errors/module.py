@@ -83,6 +83,19 @@ class CallUnbindOnUnboundModuleError(FlaxError, RuntimeError):
 
 
 @set_module('flaxen.errors')
+class CallShareScopeOnUnboundModuleError(FlaxError, ValueError):
+  """``nn.share_scope(module, other)`` was called while a module is unbound.
+
+  ``share_scope`` merges two scopes, so both modules must already be bound: call
+  it inside ``setup`` (or a compact method) of a module run by ``init``/``apply``,
+  after assigning both submodules.
+  """
+
+  def __init__(self):
+    super().__init__("Can't call `share_scope` on unbound modules")
+
+
+@set_module('flaxen.errors')
 class DescriptorAttributeError(FlaxError, RuntimeError):
   """A property of a module accessed an attribute that does not exist.
 

@@ -20,3 +20,40 @@ def test_axes_and_broadcast_outputs():
   assert ys.shape == (2, 3)
   np.testing.assert_allclose(ys, 2.0)
   assert len(calls) == 2  # the constant pass and the scan body
+
+
+def test_no_stray_ops_compared_to_hand_written_scan():
+  import collections
+
+  import jax
+
+  from flaxen.core import apply, init, lift
+
+  def body(scope, c, x):
+    k = scope.param('k', jax.nn.initializers.ones, (2, 2))
+    return jnp.tanh(c @ k) * jnp.sqrt(4.0) + x, ()
+
+  f = lift.scan(body, variable_broadcast='params', split_rngs={'params': False})
+  xs = jnp.ones((3, 2))
+  _, v = init(f)(jax.random.PRNGKey(0), jnp.zeros(2), xs)
+
+  def pure(k, c, xs):
+    return jax.lax.scan(lambda c, x: (jnp.tanh(c @ k) * jnp.sqrt(4.0) + x, ()), c, xs)
+
+  def prims(closed):
+    counts = collections.Counter()
+
+    def walk(j):
+      for e in j.eqns:
+        counts[e.primitive.name] += 1
+        for p in e.params.values():
+          inner = getattr(p, 'jaxpr', None)
+          if inner is not None:
+            walk(getattr(inner, 'jaxpr', inner))
+
+    walk(closed.jaxpr)
+    return counts
+
+  ours = jax.make_jaxpr(lambda v: apply(f)(v, jnp.zeros(2), xs))(v)
+  theirs = jax.make_jaxpr(lambda k: pure(k, jnp.zeros(2), xs))(v['params']['k'])
+  assert prims(ours) == prims(theirs)

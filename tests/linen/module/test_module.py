@@ -112,6 +112,10 @@ def test_unbound_variable_access_raises_value_error():
     lambda: m.is_mutable_collection("params"),
     lambda: m.has_rng("params"),
     lambda: m.path,
+    lambda: m.param("w", zeros, (1,)),
+    lambda: m.variable("state", "v", jnp.zeros, ()),
+    lambda: m.sow("intermediates", "h", 1),
+    lambda: m.perturb("p", 1.0),
   ):
     with pytest.raises(ValueError):
       call()

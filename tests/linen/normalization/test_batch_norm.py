@@ -111,3 +111,23 @@ def test_axis_index_groups_under_pmap():
   first_group = nn.BatchNorm(use_running_average=False).apply(
     variables, X[:4], mutable=['batch_stats'])[0]
   np.testing.assert_allclose(y[:2].reshape(4, 5), first_group, rtol=1e-4, atol=1e-5)
+
+
+def test_bad_inputs_name_the_layer():
+  bn = nn.BatchNorm(use_running_average=True)
+  variables = bn.init(KEY, X)
+  with pytest.raises(ValueError, match=r'BatchNorm "/".*feature shape'):
+    bn.apply({'batch_stats': variables['batch_stats'], 'params': variables['params']},
+             jnp.ones((8, 4)))
+  with pytest.raises(ValueError, match='BatchNorm.*axis 2 is out of range'):
+    nn.BatchNorm(use_running_average=True, axis=2).init(KEY, X)
+
+
+def test_nested_path_appears_in_errors():
+  class Net(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return nn.LayerNorm(reduction_axes=3, name='norm')(x)
+
+  with pytest.raises(ValueError, match=r'LayerNorm "/norm".*reduction_axes 3'):
+    Net().init(KEY, X)

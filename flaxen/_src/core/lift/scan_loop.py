@@ -7,11 +7,14 @@
   an integer axis (moved to the front / back from the front) or ``broadcast``
   (the whole value is given to, or taken once from, every iteration);
 * ``broadcast_out`` (e.g. parameters created inside the body and shared by all
-  iterations) is computed by tracing the body once with the carry and the
-  scanned slices *unknown* (JAX partial evaluation): everything computable
-  without them is a known constant. A broadcast output that depends on the
-  carry or a scanned value raises ``ValueError`` naming its path. The body then
-  runs a second time, inside ``lax.scan``, with ``broadcast_out`` as input.
+  iterations) is computed by tracing the body once to a jaxpr (``make_jaxpr``),
+  checking that no broadcast output depends on the carry or a scanned slice
+  (``ValueError`` naming its path otherwise), dead-code-eliminating everything
+  the broadcast outputs do not need and evaluating the rest in the caller's
+  trace. Outputs that merely forward their inputs (``apply``) cost no op, so a
+  jitted step traces to the same jaxpr as a hand-written ``lax.scan``. The
+  body then runs a second time, inside ``lax.scan``, with ``broadcast_out`` as
+  input.
 
 That first pass is a real Python execution of the body: RNG counters advance
 during it (the reference behaves the same way; see the golden RNG rule 7).
@@ -24,9 +27,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jax._src import api_util
 from jax._src import core as jax_core
-from jax._src import linear_util as lu
 from jax._src.interpreters import partial_eval as pe
 
 from flaxen._src.core.lift.axes import broadcast
@@ -87,9 +88,9 @@ def axes_scan(
   def scan_fn(broadcast_in, init, *args):
     xs = _map_prefix(_to_front, in_axes, args)
 
-    def body_fn(c, xs, init_mode=False):
+    def body(b, c, xs, init_mode=False):
       xs = _map_prefix(lambda ax, arg, x: arg if ax is broadcast else x, in_axes, args, xs)
-      broadcast_out, c, ys = fn(broadcast_in, c, *xs)
+      broadcast_out, c, ys = fn(b, c, *xs)
       if init_mode:
         ys = _map_prefix(lambda ax, y: y if ax is broadcast else (), out_axes, ys)
         return broadcast_out, ys
@@ -97,13 +98,14 @@ def axes_scan(
       return c, ys
 
     if check_constancy_invariants:
-      broadcast_in, constants_out = _constant_pass(body_fn, init, xs)
+      broadcast_in, constants_out = _constant_pass(body, broadcast_in, init, xs)
     else:
       constants_out = None
 
     kwargs = {'_split_transpose': True} if _split_transpose else {}
     c, ys = jax.lax.scan(
-      body_fn, init, xs, length=length, reverse=reverse, unroll=unroll, **kwargs
+      lambda c, x: body(broadcast_in, c, x), init, xs, length=length, reverse=reverse,
+      unroll=unroll, **kwargs
     )
     ys = _map_prefix(_from_front, out_axes, ys)
     if constants_out is not None:
@@ -115,24 +117,30 @@ def axes_scan(
   return scan_fn
 
 
-def _constant_pass(body_fn, init, xs):
-  """Traces ``body_fn`` in init mode with unknown carry/slices; returns its known outputs."""
-  carry_avals = jax.tree_util.tree_map(jax.typeof, init)
-  scan_avals = jax.tree_util.tree_map(_slice_aval, xs)
-  in_avals, in_tree = jax.tree_util.tree_flatten((carry_avals, scan_avals))
+def _tainted_outputs(jaxpr: Any, tainted_inputs: list[bool]) -> list[bool]:
+  """Which outputs depend on a tainted input (an equation is treated as a whole)."""
+  tainted = {v for v, t in zip(jaxpr.invars, tainted_inputs) if t}
+  for eqn in jaxpr.eqns:
+    if any(not isinstance(v, jax_core.Literal) and v in tainted for v in eqn.invars):
+      tainted.update(eqn.outvars)
+  return [not isinstance(v, jax_core.Literal) and v in tainted for v in jaxpr.outvars]
 
-  def broadcast_body(c, x):
-    return body_fn(c, x, init_mode=True)
 
-  dbg = api_util.debug_info('scan', broadcast_body, (init, xs), {})
-  f_flat, out_tree = api_util.flatten_fun_nokwargs(
-    lu.wrap_init(broadcast_body, debug_info=dbg), in_tree
-  )
-  in_pvals = [pe.PartialVal.unknown(a) for a in in_avals]
-  _, out_pvals, _ = pe.trace_to_jaxpr_nounits(f_flat, in_pvals)
-  unknown = [pv is not None for pv, _ in out_pvals]
-  if any(unknown):
-    marks = jax.tree_util.tree_unflatten(out_tree(), unknown)
+def _constant_pass(body, broadcast_in, init, xs):
+  """Traces ``body`` in init mode; returns its outputs, which must not depend on carry/xs."""
+  slices = jax.tree_util.tree_map(_slice_aval, xs)
+  closed, out_shape = jax.make_jaxpr(
+    lambda b, c, x: body(b, c, x, init_mode=True), return_shape=True
+  )(broadcast_in, init, jax.tree_util.tree_map(_as_sds, slices))
+  jaxpr = pe.convert_constvars_jaxpr(closed.jaxpr)
+  n_b = len(jax.tree_util.tree_leaves(broadcast_in))
+  n_in = len(closed.jaxpr.invars)
+  n_const = len(closed.consts)
+  tainted_in = [False] * (n_const + n_b) + [True] * (n_in - n_b)
+  tainted = _tainted_outputs(jaxpr, tainted_in)
+  out_tree = jax.tree_util.tree_structure(out_shape)
+  if any(tainted):
+    marks = jax.tree_util.tree_unflatten(out_tree, tainted)
     bad = [
       jax.tree_util.keystr(path)
       for path, flag in jax.tree_util.tree_flatten_with_path(marks[0])[0]
@@ -143,5 +151,15 @@ def _constant_pass(body_fn, init, xs):
       f'(it cannot be computed once for all iterations): {bad or "an output"}. Broadcast '
       "variables must be initialized from unsplit rngs (split_rngs={...: False})."
     )
-  consts = [const for _, const in out_pvals]
-  return jax.tree_util.tree_unflatten(out_tree(), consts)
+  dced, used = pe.dce_jaxpr(jaxpr, [True] * len(jaxpr.outvars))
+  known = list(closed.consts) + jax.tree_util.tree_leaves(broadcast_in)
+  args = [v for v, u in zip(known, used) if u]
+  # carry/slice inputs are only still used by effects (e.g. a debug print): give zeros
+  args += [jnp.zeros(a.shape, a.dtype) for a, u in zip(closed.in_avals[n_b:], used[len(known):])
+           if u]
+  outs = jax_core.eval_jaxpr(dced, (), *args)
+  return jax.tree_util.tree_unflatten(out_tree, outs)
+
+
+def _as_sds(aval: Any) -> Any:
+  return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)

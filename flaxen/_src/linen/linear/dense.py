@@ -177,7 +177,7 @@ class DenseGeneral(Module):
     axis = normalize_axes(self, self.axis, ndim, 'axis')
     if set(axis) & set(batch_dims):
       raise layer_error(self, f'axis {tuple(axis)} overlaps batch_dims {batch_dims}.')
-    n_batch, n_axis, n_feat = len(batch_dims), len(axis), len(features)
+    n_batch, n_axis = len(batch_dims), len(axis)
 
     batch_shape = tuple(inputs.shape[ax] for ax in batch_dims)
     contract_shape = tuple(inputs.shape[ax] for ax in axis)
@@ -198,7 +198,6 @@ class DenseGeneral(Module):
 
     batch_ind = tuple(range(n_batch))
     contract_ind = tuple(range(n_batch, n_batch + n_axis))
-    del n_feat
     out = _pick_dot_general(self)(inputs, kernel, ((axis, contract_ind), (batch_dims, batch_ind)),
                                   precision=self.precision)
     if bias is not None:
@@ -218,21 +217,20 @@ def _parse_einsum(mdl: Any, einsum_str: str) -> tuple[str, str, str]:
   return lhs, rhs, out
 
 
-def _expand_ellipsis(mdl: Any, lhs: str, rhs: str, out: str, lhs_nd: int, rhs_nd: int
+def _expand_ellipsis(lhs: str, rhs: str, out: str, lhs_nd: int, rhs_nd: int
                      ) -> tuple[str, str, str]:
-  """Replaces ``...`` by fresh letters so every axis has a name."""
+  """Replaces ``...`` by fresh letters so every axis has a name (numpy broadcasting rules)."""
   if '...' not in lhs + rhs + out:
     return lhs, rhs, out
   used = set(lhs + rhs + out)
   free = [c for c in 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz' if c not in used]
-  n_ell = max(lhs_nd - (len(lhs) - 3) if '...' in lhs else 0,
-              rhs_nd - (len(rhs) - 3) if '...' in rhs else 0)
-  if n_ell < 0 or n_ell > len(free):
-    raise layer_error(mdl, 'could not resolve "..." in einsum_str.')
-  fill = ''.join(free[:n_ell])
-  lhs_fill = fill[len(fill) - (lhs_nd - (len(lhs) - 3)):] if '...' in lhs else ''
-  rhs_fill = fill[len(fill) - (rhs_nd - (len(rhs) - 3)):] if '...' in rhs else ''
-  return lhs.replace('...', lhs_fill), rhs.replace('...', rhs_fill), out.replace('...', fill)
+  n_lhs = lhs_nd - (len(lhs) - 3) if '...' in lhs else 0
+  n_rhs = rhs_nd - (len(rhs) - 3) if '...' in rhs else 0
+  fill = ''.join(free[:max(n_lhs, n_rhs, 0)])
+  # Ellipsis dims are right-aligned, so a shorter one takes the trailing letters.
+  return (lhs.replace('...', fill[len(fill) - n_lhs:] if n_lhs else ''),
+          rhs.replace('...', fill[len(fill) - n_rhs:] if n_rhs else ''),
+          out.replace('...', fill))
 
 
 @set_module('flaxen.linen.linear')
@@ -286,7 +284,7 @@ class Einsum(Module):
     inputs = jnp.asarray(inputs)
     kernel = self.param('kernel', self.kernel_init, tuple(self.shape), self.param_dtype)
     if self.use_bias:
-      _, rhs_full, out_full = _expand_ellipsis(self, lhs, rhs, out, inputs.ndim, len(self.shape))
+      _, rhs_full, out_full = _expand_ellipsis(lhs, rhs, out, inputs.ndim, len(self.shape))
       bias_shape, bcast = [], [1] * len(out_full)
       for i, ch in enumerate(rhs_full):
         if ch in out_full:

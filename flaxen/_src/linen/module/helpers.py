@@ -54,13 +54,10 @@ def share_scope(module: Any, other: Any, /) -> None:
   variable tree (e.g. a LoRA adapter around a ``Dense`` passed in as a field).
 
   Raises:
-    ValueError: either module is unbound.
+    CallShareScopeOnUnboundModuleError: either module is unbound.
   """
   if module.scope is None or other.scope is None:
-    unbound_error = getattr(errors, 'CallShareScopeOnUnboundModuleError', None)
-    if unbound_error is not None:
-      raise unbound_error()
-    raise ValueError("Can't share scopes of unbound modules: call share_scope in setup().")
+    raise errors.CallShareScopeOnUnboundModuleError()
   if _is_ancestor(module.scope, other.scope):
     target, new_scope = other, module.scope  # a true child joins its parent
   else:

@@ -178,6 +178,8 @@ class Module(ModuleBase):
     """
     if not self._initialization_allowed:
       raise ValueError('Parameters must be initialized in `setup()` or in a method wrapped in `@compact`')
+    if self.scope is None:
+      raise _unbound('create parameters')
     if self._name_taken(name, col='params'):
       raise errors.NameInUseError('param', name, type(self).__name__)
     value = self.scope.param(name, init_fn, *init_args, unbox=unbox, **init_kwargs)
@@ -194,6 +196,8 @@ class Module(ModuleBase):
     """
     if not self._initialization_allowed:
       raise ValueError('Variables must be initialized in `setup()` or in a method wrapped in `@compact`')
+    if self.scope is None:
+      raise _unbound('create variables')
     if self._name_taken(name, col=col):
       raise errors.NameInUseError('variable', name, type(self).__name__)
     v = self.scope.variable(col, name, init_fn, *init_args, unbox=unbox, **init_kwargs)

@@ -24,11 +24,11 @@ from typing import Any
 import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
-from flaxen._src.linen._layer_utils import layer_error
+from flaxen._src.linen._layer_utils import layer_error, normalize_axes
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.helpers import merge_param
 from flaxen._src.linen.module.module import Module
-from flaxen._src.linen.normalization.stats import canonicalize_axes, compute_stats, normalize
+from flaxen._src.linen.normalization.stats import compute_stats, normalize
 from flaxen._src.public import set_module
 
 __all__ = ['BatchNorm']
@@ -101,10 +101,7 @@ class BatchNorm(Module):
     use_running_average = merge_param('use_running_average', self.use_running_average,
                                       use_running_average)
     x = jnp.asarray(x)
-    try:
-      feature_axes = canonicalize_axes(x.ndim, self.axis)
-    except ValueError as e:
-      raise layer_error(self, str(e)) from None
+    feature_axes = normalize_axes(self, self.axis, x.ndim, 'axis')
     reduction_axes = tuple(i for i in range(x.ndim) if i not in feature_axes)
     feature_shape = tuple(x.shape[ax] for ax in feature_axes)
 

@@ -15,10 +15,10 @@ from typing import Any
 import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
-from flaxen._src.linen._layer_utils import layer_error
+from flaxen._src.linen._layer_utils import layer_error, normalize_axes
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
-from flaxen._src.linen.normalization.stats import canonicalize_axes, compute_stats, normalize
+from flaxen._src.linen.normalization.stats import compute_stats, normalize
 from flaxen._src.public import set_module
 
 __all__ = ['GroupNorm', 'InstanceNorm']
@@ -27,13 +27,6 @@ Array = Any
 Dtype = Any
 Axes = int | Sequence[int]
 Initializer = Callable[..., Any]
-
-
-def _axes(mdl: Any, ndim: int, axes: Axes) -> tuple[int, ...]:
-  try:
-    return canonicalize_axes(ndim, axes)
-  except ValueError as e:
-    raise layer_error(mdl, str(e)) from None
 
 
 @set_module('flaxen.linen.normalization')
@@ -96,7 +89,7 @@ class GroupNorm(Module):
       raise layer_error(self, f'expected an input of shape (batch, ..., channels), got shape '
                               f'{x.shape}.')
     if self.reduction_axes is not None:
-      reduction_axes = _axes(self, x.ndim, self.reduction_axes)
+      reduction_axes = normalize_axes(self, self.reduction_axes, x.ndim, 'reduction_axes')
     else:
       reduction_axes = tuple(range(1, x.ndim))
     if reduction_axes[-1] != x.ndim - 1:
@@ -184,7 +177,7 @@ class InstanceNorm(Module):
       The normalized array, same shape as ``x``.
     """
     x = jnp.asarray(x)
-    feature_axes = _axes(self, x.ndim, self.feature_axes)
+    feature_axes = normalize_axes(self, self.feature_axes, x.ndim, 'feature_axes')
     if 0 in feature_axes:
       raise layer_error(self, 'the feature axes cannot include axis 0, which is the batch axis.')
     reduction_axes = tuple(i for i in range(1, x.ndim) if i not in feature_axes)

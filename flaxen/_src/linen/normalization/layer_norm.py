@@ -14,7 +14,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
-from flaxen._src.linen._layer_utils import layer_error
+from flaxen._src.linen._layer_utils import normalize_axes
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
 from flaxen._src.linen.normalization.stats import compute_stats, normalize
@@ -26,16 +26,6 @@ Array = Any
 Dtype = Any
 Axes = int | Sequence[int]
 Initializer = Callable[..., Any]
-
-
-def _checked(mdl: Any, fn: Callable[[], Array]) -> Array:
-  """Runs ``fn`` and re-raises axis errors with the layer's path."""
-  try:
-    return fn()
-  except ValueError as e:
-    if 'out of range' in str(e):
-      raise layer_error(mdl, str(e)) from None
-    raise
 
 
 @set_module('flaxen.linen.normalization')
@@ -92,16 +82,14 @@ class LayerNorm(Module):
       The normalized array, same shape as ``x``.
     """
     x = jnp.asarray(x)
-
-    def run():
-      mean, var = compute_stats(x, self.reduction_axes, self.dtype, self.axis_name,
-                                self.axis_index_groups, use_fast_variance=self.use_fast_variance,
-                                mask=mask, force_float32_reductions=self.force_float32_reductions)
-      return normalize(self, x, mean, var, self.reduction_axes, self.feature_axes, self.dtype,
-                       self.param_dtype, self.epsilon, self.use_bias, self.use_scale,
-                       self.bias_init, self.scale_init)
-
-    return _checked(self, run)
+    reduction_axes = normalize_axes(self, self.reduction_axes, x.ndim, 'reduction_axes')
+    feature_axes = normalize_axes(self, self.feature_axes, x.ndim, 'feature_axes')
+    mean, var = compute_stats(x, reduction_axes, self.dtype, self.axis_name,
+                              self.axis_index_groups, use_fast_variance=self.use_fast_variance,
+                              mask=mask, force_float32_reductions=self.force_float32_reductions)
+    return normalize(self, x, mean, var, reduction_axes, feature_axes, self.dtype,
+                     self.param_dtype, self.epsilon, self.use_bias, self.use_scale,
+                     self.bias_init, self.scale_init)
 
 
 @set_module('flaxen.linen.normalization')
@@ -154,14 +142,12 @@ class RMSNorm(Module):
       The normalized array, same shape as ``x``.
     """
     x = jnp.asarray(x)
-
-    def run():
-      mean, var = compute_stats(x, self.reduction_axes, self.dtype, self.axis_name,
-                                self.axis_index_groups, use_mean=False,
-                                use_fast_variance=self.use_fast_variance, mask=mask,
-                                force_float32_reductions=self.force_float32_reductions)
-      return normalize(self, x, mean, var, self.reduction_axes, self.feature_axes, self.dtype,
-                       self.param_dtype, self.epsilon, False, self.use_scale, None,
-                       self.scale_init)
-
-    return _checked(self, run)
+    reduction_axes = normalize_axes(self, self.reduction_axes, x.ndim, 'reduction_axes')
+    feature_axes = normalize_axes(self, self.feature_axes, x.ndim, 'feature_axes')
+    mean, var = compute_stats(x, reduction_axes, self.dtype, self.axis_name,
+                              self.axis_index_groups, use_mean=False,
+                              use_fast_variance=self.use_fast_variance, mask=mask,
+                              force_float32_reductions=self.force_float32_reductions)
+    return normalize(self, x, mean, var, reduction_axes, feature_axes, self.dtype,
+                     self.param_dtype, self.epsilon, False, self.use_scale, None,
+                     self.scale_init)
