@@ -4,7 +4,8 @@ For three models — an MLP, the seeds' quickstart CNN and a 48-layer
 Transformer-style stack (LayerNorm, attention written from Dense, MLP) — this
 measures, in one process and side by side:
 
-* un-jitted ``init`` (Python work + eager dispatch of the initializers);
+* un-jitted ``init`` (Python work + eager dispatch of the initializers and of the
+  forward pass that ``init`` runs; the pure-JAX baseline runs its forward pass too);
 * ``jax.jit(apply).lower(...)`` (tracing + lowering, no compilation).
 
 The pure-JAX baselines create the same parameters with the same initializers and
@@ -190,12 +191,24 @@ def best_of(fn, repeats: int) -> float:
   return min(times) if repeats < 5 else statistics.median(times)
 
 
-def measure(init, apply, x, repeats):
+def measure(init, apply, x, repeats, forward_in_init=False):
+  """(init seconds, lower seconds). Linen's ``init`` also runs the forward pass once,
+  so the pure-JAX baseline does too (``forward_in_init``) to compare like with like."""
   key = jax.random.PRNGKey(0)
+  if forward_in_init:
+    make = init
+
+    def init(k, x):
+      params = make(k, x)
+      return params, apply(params, x)
+
   init(key, x)  # warm the primitive caches once
   t_init = best_of(lambda: init(key, x), repeats)
   params = init(key, x)
-  t_lower = best_of(lambda: (jax.jit(apply).lower(params, x), 0)[1], repeats)
+  if forward_in_init:
+    params = params[0]
+  # a fresh function each time, so jax's trace cache cannot answer for us
+  t_lower = best_of(lambda: (jax.jit(lambda p, x: apply(p, x)).lower(params, x), 0)[1], repeats)
   return t_init, t_lower
 
 
@@ -227,7 +240,7 @@ def main(argv=None):
   for (label, x), (pinit, papply), *mods in zip(
     inputs.items(), pure, *[linen_models(nn, args.layers) for nn in impls.values()]
   ):
-    base = measure(pinit, papply, x, args.repeats)
+    base = measure(pinit, papply, x, args.repeats, forward_in_init=True)
     results = {}
     for name, model in zip(impls, mods):
       results[name] = measure(
