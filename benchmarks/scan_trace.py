@@ -93,13 +93,16 @@ def _dense(p, x):
 
 
 def _ln(p, x, eps=1e-6):
-  # mean of x and of x**2 from the same input, then the variance (DESIGN.md section 5)
+  # mean of x and of x**2 from the same input, then the variance (DESIGN.md section 5);
+  # XLA:CPU is sensitive to this order (x**2 first, then both means)
+  x2 = jax.lax.square(x)
   mean = jnp.mean(x, -1)
-  mean2 = jnp.mean(jax.lax.square(x), -1)
+  mean2 = jnp.mean(x2, -1)
   var = jnp.maximum(0.0, mean2 - jax.lax.square(mean))
   full = (1,) * (x.ndim - 1) + (-1,)
+  y = x - mean[..., None]
   mul = jax.lax.rsqrt(var[..., None] + eps) * p['scale'].reshape(full)
-  return (x - mean[..., None]) * mul + p['bias'].reshape(full)
+  return y * mul + p['bias'].reshape(full)
 
 
 def _block_init(key):

@@ -27,6 +27,15 @@ import numpy as np
 GOLDEN = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "golden"
 GOLDEN_JAX = "0.10.2"
 
+# Params the reference itself (flax 0.12.8, jax 0.10.2) does not reproduce bit for bit on
+# our machines: the golden machine's float32 rsqrt of two column norms rounds differently
+# in the last bit, which moves the normalised entries of those columns by 1-2 ulps.
+# flaxen's value here equals the reference's value on the same machine exactly (checked
+# side by side); the allowance is in units in the last place, for these arrays only.
+PLATFORM_ULPS = {
+  ("weightnorm_dense", "params/layer_instance/kernel"): 2,
+}
+
 
 @functools.cache
 def _raw() -> dict:
@@ -207,6 +216,16 @@ def _close(actual: np.ndarray, expected: np.ndarray, tol: dict | None, dtype: st
   return None
 
 
+def _within_ulps(actual: np.ndarray, expected: np.ndarray, ulps: int) -> str | None:
+  if actual.shape != expected.shape:
+    return f"shape {actual.shape} != expected {expected.shape}"
+  if actual.dtype != np.float32 or expected.dtype != np.float32:
+    return f"ulp allowance is for float32 arrays, got {actual.dtype}"
+  gap = np.abs(actual.view(np.int32).astype(np.int64) - expected.view(np.int32).astype(np.int64))
+  bad = gap > ulps
+  return f"{int(bad.sum())} elements more than {ulps} ulp off" if bad.any() else None
+
+
 class CaseRun:
   """Runs one case and collects problems."""
 
@@ -323,6 +342,12 @@ class CaseRun:
       elif role == "variable":
         t = tol["params"] if meta["keys"][0] == "params" else tol["variables"]
         t = None if (t["rtol"] == 0 and t["atol"] == 0) else t
+        ulps = PLATFORM_ULPS.get((c["name"], key))
+        if ulps is not None:
+          msg = _within_ulps(arr, expected[key], ulps)
+          if msg:
+            p.append(f"{key}: {msg}")
+          continue
       else:
         t = tol["output"]
       msg = _close(arr, expected[key], t, dtype)
@@ -364,4 +389,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+  import os
+
+  # same XLA settings as tests/conftest.py (see the comment there)
+  if "xla_cpu_max_isa" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_max_isa=AVX2").strip()
   sys.exit(main(sys.argv[1:]))
