@@ -141,14 +141,14 @@ class TraverseMerge(Traversal):
   """Focuses the values of several traversals, one after the other."""
 
   def __init__(self, *traversals: Traversal):
-    self.traversals = traversals
+    self._traversals = traversals
 
   def iterate(self, inputs):
-    for t in self.traversals:
+    for t in self._traversals:
       yield from t.iterate(inputs)
 
   def update(self, fn, inputs):
-    for t in self.traversals:
+    for t in self._traversals:
       inputs = t.update(fn, inputs)
     return inputs
 
@@ -158,15 +158,15 @@ class TraverseCompose(Traversal):
   """Focuses ``y`` within each value focused by ``x``."""
 
   def __init__(self, x: Traversal, y: Traversal):
-    self.x = x
-    self.y = y
+    self._x = x
+    self._y = y
 
   def iterate(self, inputs):
-    for v in self.x.iterate(inputs):
-      yield from self.y.iterate(v)
+    for v in self._x.iterate(inputs):
+      yield from self._y.iterate(v)
 
   def update(self, fn, inputs):
-    return self.x.update(lambda v: self.y.update(fn, v), inputs)
+    return self._x.update(lambda v: self._y.update(fn, v), inputs)
 
 
 @set_module('flaxen.traverse_util')
@@ -174,14 +174,14 @@ class TraverseFilter(Traversal):
   """Focuses the input only when ``fn(input)`` is true."""
 
   def __init__(self, fn: Callable[[Any], bool]):
-    self.fn = fn
+    self._fn = fn
 
   def iterate(self, inputs):
-    if self.fn(inputs):
+    if self._fn(inputs):
       yield inputs
 
   def update(self, fn, inputs):
-    return fn(inputs) if self.fn(inputs) else inputs
+    return fn(inputs) if self._fn(inputs) else inputs
 
 
 @set_module('flaxen.traverse_util')
@@ -189,13 +189,13 @@ class TraverseAttr(Traversal):
   """Focuses attribute ``attr``; updates rebuild dataclasses and namedtuples."""
 
   def __init__(self, attr: str):
-    self.attr = attr
+    self._attr = attr
 
   def iterate(self, inputs):
-    yield getattr(inputs, self.attr)
+    yield getattr(inputs, self._attr)
 
   def update(self, fn, inputs):
-    return _set_attr(inputs, self.attr, fn(getattr(inputs, self.attr)))
+    return _set_attr(inputs, self._attr, fn(getattr(inputs, self._attr)))
 
 
 @set_module('flaxen.traverse_util')
@@ -203,22 +203,22 @@ class TraverseItem(Traversal):
   """Focuses ``inputs[key]``; a slice key focuses each selected element of a sequence."""
 
   def __init__(self, key: Any):
-    self.key = key
+    self._key = key
 
   def iterate(self, inputs):
-    if isinstance(self.key, slice):
-      for i in range(*self.key.indices(len(inputs))):
+    if isinstance(self._key, slice):
+      for i in range(*self._key.indices(len(inputs))):
         yield inputs[i]
     else:
-      yield inputs[self.key]
+      yield inputs[self._key]
 
   def update(self, fn, inputs):
-    if isinstance(self.key, slice):
+    if isinstance(self._key, slice):
       items = list(inputs)
-      for i in range(*self.key.indices(len(items))):
+      for i in range(*self._key.indices(len(items))):
         items[i] = fn(items[i])
       return _rebuild_sequence(inputs, items)
-    return _set_item(inputs, self.key, fn(inputs[self.key]))
+    return _set_item(inputs, self._key, fn(inputs[self._key]))
 
 
 @set_module('flaxen.traverse_util')
