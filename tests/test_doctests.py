@@ -24,16 +24,23 @@ def _module_names():
     yield info.name
 
 
+def _code_file(fn):
+  fn = inspect.unwrap(getattr(fn, "__func__", fn))
+  code = getattr(fn, "__code__", None)
+  return code.co_filename if code is not None else None
+
+
 def _defined_in(obj, path: str) -> bool:
-  try:
-    return inspect.getsourcefile(obj) == path
-  except TypeError:
-    return False
+  # not inspect.getsourcefile: it follows __module__, which set_module points at a façade
+  if inspect.isclass(obj):
+    return any(_code_file(v) == path for v in vars(obj).values())
+  return _code_file(obj) == path
 
 
 def _members(cls, path):
   for name, val in vars(cls).items():
     fn = val.fget if isinstance(val, property) else getattr(val, "__func__", val)
+    fn = inspect.unwrap(fn) if callable(fn) else fn
     if inspect.isfunction(fn) and _defined_in(fn, path):
       yield name, fn
 
@@ -43,7 +50,7 @@ def _examples(module):
   path = inspect.getsourcefile(module)
   candidates = [(module.__name__, module)]
   for name, obj in vars(module).items():
-    if (inspect.isclass(obj) or inspect.isfunction(obj)) and _defined_in(obj, path):
+    if (inspect.isclass(obj) or callable(obj)) and _defined_in(obj, path):
       candidates.append((f"{module.__name__}.{name}", obj))
       if inspect.isclass(obj):
         candidates += [(f"{module.__name__}.{name}.{m}", fn) for m, fn in _members(obj, path)]
