@@ -1,4 +1,6 @@
-"""save_checkpoint_multiprocess in a single process (process 0 writes everything)."""
+"""save_checkpoint_multiprocess: in one process, and in two real JAX processes on loopback."""
+
+import os
 
 import numpy as np
 import pytest
@@ -35,3 +37,79 @@ def test_multiprocess_arrays_need_orbax(tmp_path, monkeypatch):
     checkpoints.save_checkpoint_multiprocess(tmp_path, {'m': 1}, 3)
   assert e.value.step == 3 and e.value.path == str(tmp_path / 'checkpoint_3')
   assert checkpoints.available_steps(tmp_path) == []
+
+
+# ---------------------------------------------------------------- two real processes on loopback
+
+_WORKER = r'''
+import json, os, sys
+pid, port, ckpt = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+import jax
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+jax.distributed.initialize(f"127.0.0.1:{port}", num_processes=2, process_id=pid)
+import numpy as np
+from flaxen import errors
+from flaxen.training import checkpoints
+state = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "step": 7}
+paths = [checkpoints.save_checkpoint_multiprocess(ckpt, state, step=s, keep=1) for s in (1, 2)]
+restored = checkpoints.restore_checkpoint(ckpt, target=None)
+mesh = jax.make_mesh((2,), ("p",), devices=jax.devices())
+sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("p"))
+garr = jax.make_array_from_process_local_data(sharding, np.full((1, 2), pid, np.float32), (2, 2))
+try:
+  checkpoints.save_checkpoint_multiprocess(ckpt, {"g": garr}, step=3)
+  mpa = "saved"
+except errors.MPACheckpointingRequiredError:
+  mpa = "raised"
+print("RESULT " + json.dumps({
+  "count": jax.process_count(), "paths": paths, "files": sorted(os.listdir(ckpt)),
+  "w": np.asarray(restored["w"]).tolist(), "step": int(restored["step"]), "mpa": mpa}))
+jax.distributed.shutdown()
+'''
+
+
+def _free_port() -> int:
+  import socket
+
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_on_loopback_share_one_checkpoint(tmp_path):
+  """Two JAX processes (jax.distributed over 127.0.0.1) save and restore together."""
+  import json
+  import subprocess
+  import sys
+
+  script = tmp_path / "worker.py"
+  script.write_text(_WORKER)
+  ckpt = tmp_path / "ckpt"
+  ckpt.mkdir()
+  env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": ""}  # one CPU device each
+  port = str(_free_port())
+  procs = [
+    subprocess.Popen([sys.executable, str(script), str(i), port, str(ckpt)], env=env,
+                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for i in range(2)
+  ]
+  outs = []
+  try:
+    for p in procs:
+      outs.append(p.communicate(timeout=180)[0])
+  finally:
+    for p in procs:
+      if p.poll() is None:
+        p.kill()
+  results = []
+  for p, out in zip(procs, outs):
+    assert p.returncode == 0, out[-2000:]
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    results.append(json.loads(line[len("RESULT "):]))
+  for r in results:
+    assert r["count"] == 2
+    assert r["paths"] == [str(ckpt / "checkpoint_1"), str(ckpt / "checkpoint_2")]
+    assert r["files"] == ["checkpoint_2"]  # process 0 wrote and pruned; nobody raced
+    assert r["w"] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]] and r["step"] == 7
+    assert r["mpa"] == "raised"  # a global array spanning both processes needs Orbax
