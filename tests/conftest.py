@@ -26,11 +26,13 @@ import pathlib  # noqa: E402
 
 import pytest  # noqa: E402
 
-SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
+# The conformance data made with the reference travels with the repository (README and
+# provenance inside); a checkout without it is broken, so the fixture fails, never skips.
+GOLDEN_DIR = pathlib.Path(__file__).resolve().parent / "conformance" / "golden_data"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> pathlib.Path:
-  if not SHARED.exists():
-    pytest.skip("../shared is not present next to the checkout")
-  return SHARED
+def golden_dir() -> pathlib.Path:
+  if not (GOLDEN_DIR / "cases.json").is_file():
+    pytest.fail(f"conformance data missing: {GOLDEN_DIR} (it is part of the repository)")
+  return GOLDEN_DIR

@@ -30,6 +30,8 @@ def layer_of(module: str) -> str | None:
   if parts[:2] != ["flaxen", "_src"] or len(parts) < 3:
     return None
   head = parts[2]
+  if head == "typing":
+    return "tree"  # the aliases sit beside FrozenDict, below everything else
   return "base" if head in BASE else head
 
 

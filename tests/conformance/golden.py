@@ -1,6 +1,6 @@
-"""Golden conformance harness: rebuild each case of ../shared/golden with flaxen and compare.
+"""Golden conformance harness: rebuild each case of tests/conformance/golden_data with flaxen and compare.
 
-The format is described in ``../shared/golden/README.md``. Usage from pytest
+The format is described in ``golden_data/README.md`` (next to this file). Usage from pytest
 (``test_golden_cases.py``) or from the shell, to see a summary::
 
     .venv/bin/python tests/conformance/golden.py              # every case
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-GOLDEN = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "golden"
+GOLDEN = pathlib.Path(__file__).resolve().parent / "golden_data"
 GOLDEN_JAX = "0.10.2"
 
 # Params the reference itself (flax 0.12.8, jax 0.10.2) does not reproduce bit for bit on

@@ -1,4 +1,4 @@
-"""Golden serialization data (../shared/golden/serialization): byte-identical msgpack.
+"""Golden serialization data (tests/conformance/golden_data/serialization): byte-identical msgpack.
 
 For each manifest entry: ``to_bytes(tree)`` equals the reference bytes (or their
 sha256/length for the 1 GiB entry), ``to_state_dict(tree)`` and
@@ -30,9 +30,10 @@ import pytest
 
 from flaxen import serialization
 
-ROOT = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "golden" / "serialization"
+ROOT = pathlib.Path(__file__).resolve().parent / "golden_data" / "serialization"
 MANIFEST = ROOT / "manifest.json"
-ENTRIES = json.loads(MANIFEST.read_text())["entries"] if MANIFEST.exists() else []
+# no fallback: a missing manifest must fail the collection loudly
+ENTRIES = json.loads(MANIFEST.read_text())["entries"]
 
 _BASE = {
   "np": np, "jnp": jnp, "jax": jax, "ml_dtypes": ml_dtypes, "collections": collections,
@@ -126,13 +127,13 @@ SMALL = [e for e in ENTRIES if not e.get("large")]
 LARGE = [e for e in ENTRIES if e.get("large")]
 
 
-def test_manifest_has_twenty_entries(shared_dir):
+def test_manifest_has_twenty_entries(golden_dir):
   assert len(ENTRIES) == 20
   assert len(LARGE) == 1
 
 
 @pytest.mark.parametrize("entry", SMALL, ids=[e["name"] for e in SMALL])
-def test_golden_entry(entry, shared_dir):
+def test_golden_entry(entry, golden_dir):
   expected = (ROOT / entry["file"]).read_bytes()
   assert len(expected) == entry["nbytes"]
   assert hashlib.sha256(expected).hexdigest() == entry["sha256"]
@@ -155,7 +156,7 @@ def test_golden_entry(entry, shared_dir):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", LARGE, ids=[e["name"] for e in LARGE])
-def test_golden_large_entry(entry, shared_dir):
+def test_golden_large_entry(entry, golden_dir):
   # ~1 GiB: keep at most a few copies alive (tree, bytes, one restored copy)
   tree = build_tree(entry)
   assert_same_description(serialization.to_state_dict(tree), entry["state_dict"])

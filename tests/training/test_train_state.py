@@ -84,14 +84,14 @@ def test_pmap_over_replicated_state():
   np.testing.assert_allclose(jax_utils.unreplicate(out).params['w'], 0.9, rtol=1e-6)
 
 
-def test_golden_adam_bytes(shared_dir):
+def test_golden_adam_bytes(golden_dir):
   # serialization/manifest.json "train_state_adam_one_step" (apply_fn is static: any callable)
   params = {'Dense_0': {'kernel': (np.arange(12, dtype=np.float32).reshape(4, 3) - 6) / 10,
                         'bias': np.zeros((3,), np.float32)}}
   state = train_state.TrainState.create(apply_fn=lambda *a: None, params=params,
                                         tx=optax.adam(1e-2))
   state = state.apply_gradients(grads=jax.tree_util.tree_map(lambda p: 0.1 * p + 0.01, params))
-  golden = pathlib.Path(shared_dir / 'golden' / 'serialization' / 'train_state_adam_one_step.msgpack')
+  golden = pathlib.Path(golden_dir / 'serialization' / 'train_state_adam_one_step.msgpack')
   assert serialization.to_bytes(state) == golden.read_bytes()
   back = serialization.from_bytes(state, golden.read_bytes())
   assert back.step == 1

@@ -52,8 +52,8 @@ def test_invalid_header_byte_and_huge_counts(tmp_path):
     framing.check_complete(write(tmp_path, b''))
 
 
-def test_all_golden_serialization_files_pass(shared_dir, tmp_path):
-  files = sorted((shared_dir / 'golden' / 'serialization').glob('*.msgpack'))
+def test_all_golden_serialization_files_pass(golden_dir, tmp_path):
+  files = sorted((golden_dir / 'serialization').glob('*.msgpack'))
   assert files
   for path in files:
     framing.check_complete(str(path))

@@ -81,8 +81,8 @@ def test_explicit_step_and_file_path(tmp_path):
     checkpoints.restore_checkpoint(tmp_path, None, step=7)
 
 
-def test_reads_files_written_by_the_reference(shared_dir, tmp_path):
-  for src in sorted((shared_dir / 'golden' / 'serialization').glob('*.msgpack')):
+def test_reads_files_written_by_the_reference(golden_dir, tmp_path):
+  for src in sorted((golden_dir / 'serialization').glob('*.msgpack')):
     shutil.copy(src, tmp_path / 'checkpoint_1')
     got = checkpoints.restore_checkpoint(tmp_path, None)
     assert_tree_equal(got, serialization.msgpack_restore(src.read_bytes()))

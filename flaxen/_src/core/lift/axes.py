@@ -11,42 +11,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import jax
 import numpy as np
 
 from flaxen._src.core.broadcast import broadcast
-from flaxen._src.public import set_module
+from flaxen._src.typing import In, Out
 
 __all__ = ['In', 'Out', 'broadcast', 'check_axis', 'leading_sizes', 'split_in_out_axes', 'unzip2']
-
-T = TypeVar('T')
-
-
-@set_module('flaxen.core.lift')
-@dataclasses.dataclass(frozen=True)
-class In(Generic[T]):
-  """A ``variable_axes`` value: lift the collection as an input only.
-
-  Example:
-    >>> from flaxen.core import lift
-    >>> lift.In(0).axis
-    0
-  """
-
-  axis: T
-
-
-@set_module('flaxen.core.lift')
-@dataclasses.dataclass(frozen=True)
-class Out(Generic[T]):
-  """A ``variable_axes`` value: lift the collection as an output only."""
-
-  axis: T
-
 
 def split_in_out_axes(xs: Mapping[Any, Any]) -> tuple[dict, dict]:
   """Splits ``{filter: axis | In(axis) | Out(axis)}`` into (input axes, output axes)."""
