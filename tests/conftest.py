@@ -16,6 +16,24 @@ if "xla_force_host_platform_device_count" not in _flags:
 if "xla_cpu_max_isa" not in _flags:
   _flags += " --xla_cpu_max_isa=AVX2"
 os.environ["XLA_FLAGS"] = _flags.strip()
+
+
+def _cpu_has_avx512f() -> bool:
+  try:
+    with open("/proc/cpuinfo") as f:
+      return any(line.startswith("flags") and " avx512f" in line for line in f)
+  except OSError:
+    return False
+
+
+# Orthogonal initializers call LAPACK's QR through scipy's OpenBLAS, which picks its kernels
+# by CPU model at load time. The golden data was made with OpenBLAS' SkylakeX kernels; on
+# other AVX-512 CPUs (AMD Zen 4, for one) the default pick rounds the last bit differently,
+# and the reference itself then misses the recurrent cells' hidden kernels. Pin the kernel
+# family where the CPU can run it (it needs AVX-512F), before anything loads OpenBLAS. This
+# overrides a machine-wide OPENBLAS_CORETYPE (some of our machines export Haswell).
+if _cpu_has_avx512f():
+  os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax  # noqa: E402

@@ -81,7 +81,9 @@ def test_scan_over_layers_equals_unrolled():
   y_unrolled, g_unr = outputs_and_grads(UnrolledTransformer(), as_unrolled)
   np.testing.assert_allclose(y_scan, y_unrolled, rtol=1e-5, atol=1e-5)
   for a, b in zip(jax.tree_util.tree_leaves(_unstack(g_scan)), jax.tree_util.tree_leaves(g_unr)):
-    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    # scan and unrolled code reduce in different orders: allow a few float32 ulps of the
+    # largest gradient entries
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=5e-5)
 
 
 class Member(nn.Module):
