@@ -178,8 +178,9 @@ class EarlyStoppingCallback(Callback):
 
   def _update(self, record: dict[str, Any]) -> None:
     if self.monitor not in record:
-      known = sorted(k for k, v in record.items() if isinstance(v, (int, float)))
-      raise KeyError(f'early stopping monitors {self.monitor!r}, which the epoch records '
+      known = sorted(k for k, v in record.items()
+                     if isinstance(v, (int, float)) and k not in ('epoch', 'step'))
+      raise ValueError(f'early stopping monitors {self.monitor!r}, which the epoch records '
                      f'lack; choose one of {known}')
     value = float(record[self.monitor])
     if math.isnan(value):

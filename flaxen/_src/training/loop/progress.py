@@ -119,8 +119,9 @@ class ProgressBar(Callback):
       self._task = self._progress.add_task('flaxen', total=None, rate='', loss='',
                                            status=status)
       self._progress.start()
-    else:
-      self._progress.update(self._task, status=status)
+      self._progress.refresh()
+    else:  # drawn at once: the phase may block the thread (a compilation, say)
+      self._progress.update(self._task, status=status, refresh=True)
 
   def message(self, text: str) -> None:
     """Prints ``text`` as a line (above the bar in rich mode)."""
@@ -149,7 +150,8 @@ class ProgressBar(Callback):
     if self.rich:
       self.start()
       self._progress.reset(self._task, total=ctx.steps_per_epoch,
-                           description=f'epoch {ctx.epoch}/{ctx.epochs}', rate='', loss='')
+                           description=f'epoch {ctx.epoch}/{ctx.epochs}', rate='', loss='',
+                           status='')
 
   def on_step_end(self, ctx: FitContext, metrics: dict[str, Any]) -> None:
     if self._progress is None:

@@ -28,7 +28,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from flaxen._src.public import set_module
 from flaxen._src.training.loop import objectives
@@ -120,6 +119,11 @@ def _sum(values: Any, weights: Any, count: Any, what: str) -> Any:
   return jnp.sum(values * jnp.asarray(weights, values.dtype))
 
 
+def _global_norm(tree: Any) -> Any:
+  squares = [jnp.sum(jnp.square(leaf)) for leaf in jax.tree_util.tree_leaves(tree)]
+  return jnp.sqrt(sum(squares)) if squares else jnp.zeros((), jnp.float32)
+
+
 def _apply(apply_fn: Any, variables: Any, args: tuple, kwargs: tuple, carried: tuple,
            rngs: Any) -> tuple[Any, dict[str, Any]]:
   extra = {'rngs': rngs} if rngs else {}
@@ -147,7 +151,7 @@ def train_step(spec: StepSpec, state: Any, batch: Any) -> tuple[Any, dict[str, A
   metrics = {'loss': loss}
   for name, fn in spec.metrics:
     metrics[name] = _mean(fn(outputs, targets), weights, f'metric {name!r}')
-  grad_norm = optax.global_norm(grads)
+  grad_norm = _global_norm(grads)
   metrics['grad_norm'] = grad_norm
   metrics['count'] = _batch_count(targets, weights)
   metrics['finite'] = jnp.isfinite(loss) & jnp.isfinite(grad_norm)
