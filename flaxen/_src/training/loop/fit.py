@@ -90,8 +90,8 @@ class FitResult:
     state: the final ``FitState``.
     history: one record per finished epoch (restored ones included): ``epoch``,
       ``step``, ``train_loss``, ``train_<metric>``, ``eval_loss``,
-      ``eval_<metric>``, ``learning_rate`` (when ``tx`` exposes it), ``seconds``
-      and ``steps_per_second``.
+      ``eval_<metric>``, ``learning_rate`` (the rate of the epoch's last step, when
+      ``tx`` exposes it), ``seconds`` and ``steps_per_second`` (compilation excluded).
     start_step: the step training started from (0 unless resumed).
     checkpoint: the path of the last checkpoint written, or None.
     stop_reason: why training stopped before ``epochs``, or None.
@@ -343,7 +343,7 @@ def _epochs(ctx: FitContext, cbs: CallbackList, spec: StepSpec, source: BatchSou
         jax.block_until_ready(m)
         compile_seconds = excluded = time.perf_counter() - t0
         cbs.on_status(ctx, '')
-        _message(ctx, cbs, f'compiled the train step in {compile_seconds:.2f}s')
+        _message(ctx, cbs, f'first step (with compilation) took {compile_seconds:.2f}s')
       ctx.state, ctx.step = state, ctx.step + 1
       guard.push(m, ctx.step, epoch)
       step_metrics.append(m)
