@@ -93,14 +93,14 @@ class CsvWriter(MetricWriter):
   An existing file is continued: its header and rows are kept.
 
   Example:
-    >>> import os, tempfile
+    >>> import pathlib, tempfile
     >>> from flaxen.training.metric_writers import CsvWriter, read_csv
-    >>> path = os.path.join(tempfile.mkdtemp(), 'm.csv')
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / 'm.csv'
     >>> writer = CsvWriter(path)
     >>> writer.write_scalars(1, {'loss': 0.5})
     >>> writer.write_scalars(2, {'loss': 0.25, 'accuracy': 0.75})
     >>> writer.close()
-    >>> open(path).read().splitlines()
+    >>> path.read_text().splitlines()
     ['step,loss,accuracy', '1,0.5,', '2,0.25,0.75']
     >>> read_csv(path)[1]
     {'step': 2, 'loss': 0.25, 'accuracy': 0.75}
