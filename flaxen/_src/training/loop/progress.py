@@ -163,7 +163,8 @@ class ProgressBar(Callback):
       self._progress.update(self._task, advance=1, status='')
       return
     fields = {}
-    if now - self._last_read >= REFRESH_SECONDS:
+    last = ctx.steps_per_epoch is not None and self._epoch_steps >= ctx.steps_per_epoch
+    if last or now - self._last_read >= REFRESH_SECONDS:
       self._last_read = now
       rate = (self._epoch_steps - 1) / max(now - self._epoch_started, 1e-9)
       fields = {'rate': f'{rate:,.0f} steps/s', 'loss': f'loss {float(metrics["loss"]):.4f}'}
