@@ -9,7 +9,7 @@ $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e ".[test,demo]"
+	$(PIP) install -q -c constraints.txt -e ".[test,demo,plot]"
 	touch $@
 
 demo: $(VENV)/.installed

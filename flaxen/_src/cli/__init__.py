@@ -1,18 +1,20 @@
-"""The ``flaxen`` command line and the training loop behind the runnable examples.
+"""The ``flaxen`` command line, one user of the public training loop.
 
 Files, one concept each:
+  * ``main``: the entry point (``train``, ``info``, ``--version``; also
+    ``python -m flaxen``) and its exit statuses;
+  * ``options``: the settings table shared by flags and ``--config`` files
+    (TOML/YAML), their checks and the one-line error format;
+  * ``train``: the training job: data, model, optimizer, ``run.json``, and
+    ``flaxen.training.fit`` with the progress bar, metric writers, early
+    stopping and plot callbacks;
+  * ``info``: the parameter table (``tabulate``) and its JSON form;
   * ``data``: image-classification data sets held in memory (scikit-learn's
-    digits, MNIST from local idx/npz files), deterministic splits and batching;
-  * ``models``: the small classifiers the CLI can train by name (``cnn``, ``mlp``);
-  * ``loop``: ``TrainState`` + Optax training with jitted steps, per-epoch
-    metrics, checkpoints and resume;
-  * ``workdir``: the work directory of a run (checkpoints, ``run.json``,
-    ``metrics.jsonl``, ``loss.png``), fresh-start and resume rules;
-  * ``progress``: a rich progress bar that falls back to plain lines when the
-    output is not a terminal (or ``CI`` is set);
-  * ``plot``: the loss-curve PNG, written only when matplotlib is installed;
-  * ``main``: the ``flaxen`` entry point (``train`` and ``info`` sub-commands).
+    digits, MNIST from local idx/npz files), deterministic splits;
+  * ``models``: the built-in classifiers (``cnn``, ``mlp``) and the loading of
+    a user's module (``--model package.module:attr``).
 
-Nothing here touches the network: data comes from installed packages or from
-files the user names.
+The CLI uses only objects that ``flaxen.training`` and ``flaxen.linen`` export
+(a test checks it). Nothing here touches the network: data comes from
+installed packages or from files the user names.
 """

@@ -1,4 +1,4 @@
-"""In-memory image-classification data: digits, MNIST files, splits and batches.
+"""In-memory image-classification data: digits, MNIST files, deterministic splits.
 
 Sources (never the network):
   * ``load_digits``: scikit-learn's bundled 8x8 digits (1,797 images), split
@@ -10,10 +10,9 @@ Sources (never the network):
     ``.gz``), or one ``.npz`` with ``x_train, y_train, x_test, y_test``.
 
 Invariants: images are ``float32`` in ``[0, 1]`` shaped ``(N, H, W, C)``;
-labels are ``int32`` in ``[0, num_classes)``. Training batches are a
-permutation drawn from ``(seed, epoch)`` alone, so a resumed run sees exactly
-the batches an uninterrupted run would. Bad files raise ``DataError`` naming the
-file and what is wrong with it.
+labels are ``int32`` in ``[0, num_classes)``. Bad files raise ``DataError``
+naming the file and what is wrong with it. Batching is the public loop's
+``flaxen.training.loop.ArrayBatches``.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import gzip
 import math
 import os
 import struct
-from collections.abc import Iterator
+import zipfile
 
 import numpy as np
 
@@ -202,6 +201,25 @@ def _find_idx(directory: str, prefix: str, kind: str) -> str:
   return os.path.join(directory, (plain or hits)[0])
 
 
+def _read_npz(path: str) -> dict[str, tuple[np.ndarray, str]]:
+  """The four MNIST arrays of an ``.npz`` archive, each with its source name."""
+  if not zipfile.is_zipfile(path):
+    raise DataError(f'{path}: not a valid .npz archive (not a zip file); expected the arrays '
+                    f'x_train, y_train, x_test, y_test saved with numpy.savez')
+  try:
+    with np.load(path, allow_pickle=False) as npz:
+      missing = [k for k in _MNIST_FILES if k not in npz.files]
+      if missing:
+        raise DataError(f'{path}: missing array(s) {missing}; found {sorted(npz.files)}')
+      return {k: (npz[k], f'{path}[{k}]') for k in _MNIST_FILES}
+  except DataError:
+    raise
+  except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+    what = ('holds Python objects (pickled data), not plain arrays'
+            if 'pickle' in str(e) else f'is damaged ({type(e).__name__}: {e})')
+    raise DataError(f'{path}: not a valid .npz archive: it {what}') from e
+
+
 def load_mnist(path: str | os.PathLike, num_classes: int = 10) -> Dataset:
   """MNIST (or any same-format data) from local files; see the module docstring.
 
@@ -215,16 +233,7 @@ def load_mnist(path: str | os.PathLike, num_classes: int = 10) -> Dataset:
       for key, (prefix, kind) in _MNIST_FILES.items()
     }
   elif path.endswith('.npz') and os.path.isfile(path):
-    try:
-      with np.load(path, allow_pickle=False) as npz:
-        missing = [k for k in _MNIST_FILES if k not in npz.files]
-        if missing:
-          raise DataError(f'{path}: missing array(s) {missing}; found {sorted(npz.files)}')
-        arrays = {k: (npz[k], f'{path}[{k}]') for k in _MNIST_FILES}
-    except (OSError, ValueError) as e:
-      if isinstance(e, DataError):
-        raise
-      raise DataError(f'{path}: cannot read npz file ({e})') from e
+    arrays = _read_npz(path)
   elif not os.path.exists(path):
     raise DataError(f'{path}: no such file or directory')
   else:
@@ -248,43 +257,3 @@ def load_dataset(data: str | os.PathLike | None = None) -> Dataset:
     return load_digits()
   return load_mnist(data)
 
-
-def steps_per_epoch(num_examples: int, batch_size: int) -> int:
-  """Full batches per epoch (the remainder is dropped so each step has one shape)."""
-  if batch_size < 1:
-    raise DataError(f'batch size must be positive, got {batch_size}')
-  if num_examples < batch_size:
-    raise DataError(
-      f'batch size {batch_size} is larger than the {num_examples} training examples'
-    )
-  return num_examples // batch_size
-
-
-def train_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
-                  epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-  """Shuffled full batches of one epoch; the order depends only on ``(seed, epoch)``."""
-  n = steps_per_epoch(images.shape[0], batch_size)
-  perm = np.random.default_rng([seed, epoch]).permutation(images.shape[0])
-  for i in range(n):
-    idx = perm[i * batch_size:(i + 1) * batch_size]
-    yield images[idx], labels[idx]
-
-
-def eval_batches(images: np.ndarray, labels: np.ndarray, batch_size: int
-                 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-  """All examples in order as ``(images, labels, mask)``; the last batch is zero-padded.
-
-  Every batch has ``batch_size`` rows (one compiled eval step); ``mask`` is 1.0
-  for real rows and 0.0 for padding.
-  """
-  n = images.shape[0]
-  for start in range(0, n, batch_size):
-    x, y = images[start:start + batch_size], labels[start:start + batch_size]
-    real = x.shape[0]
-    mask = np.ones((batch_size,), np.float32)
-    if real < batch_size:
-      pad = batch_size - real
-      x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)])
-      y = np.concatenate([y, np.zeros((pad,), y.dtype)])
-      mask[real:] = 0.0
-    yield x, y, mask
