@@ -208,6 +208,18 @@ def _mesh_kind(mesh: Any) -> str:
   return 'auto'
 
 
+def _require_context(mesh: Any, value: Any) -> None:
+  """Inside a trace, JAX reshards onto an Explicit mesh only within that mesh's context."""
+  traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(value))
+  if traced and get_global_mesh() is None:
+    raise ValueError(
+      f'The mesh {mesh} has Explicit axes (the default of jax.make_mesh): JAX reshards '
+      'traced values on it only inside its context. Run the computation under '
+      '`with jax.set_mesh(mesh):`, or make the mesh with '
+      'axis_types=(jax.sharding.AxisType.Auto,) * len(axis_names) to use sharding constraints.'
+    )
+
+
 def _keep_current(spec: PartitionSpec, leaf: Any) -> PartitionSpec:
   """``spec`` with each ``UNCONSTRAINED`` entry replaced by ``leaf``'s current one."""
   if not any(entry is PartitionSpec.UNCONSTRAINED for entry in spec):
@@ -249,6 +261,7 @@ def impose_sharding(value: Any, spec: Any, mesh: Any = None) -> Any:
   elif spec is None:
     spec = PartitionSpec()
   if _mesh_kind(target) == 'explicit':
+    _require_context(target, value)
     return _reshard(value, spec)
   return jax.lax.with_sharding_constraint(value, spec)
 
@@ -290,5 +303,6 @@ def shard_value(value: Any, out_sharding: Any, sharding_rules: LogicalRules | No
   if isinstance(out_sharding, Format):
     return jax.lax.with_sharding_constraint(value, out_sharding)
   if _mesh_kind(mesh) == 'explicit':
+    _require_context(mesh, value)
     return _reshard(value, out_sharding)
   return jax.lax.with_sharding_constraint(value, out_sharding)
