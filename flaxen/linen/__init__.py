@@ -142,6 +142,7 @@ from flaxen.linen.recurrent import SimpleCell as SimpleCell
 
 # --- spmd / partitioning / summary ---
 # isort: split
+from flaxen.linen import partitioning as partitioning
 from flaxen.linen import spmd as spmd
 from flaxen.linen.spmd import LogicallyPartitioned as LogicallyPartitioned
 from flaxen.linen.spmd import Partitioned as Partitioned
