@@ -8,6 +8,10 @@ from flaxen._src.core.meta import with_partitioning as with_partitioning
 from flaxen._src.core.spmd import get_logical_axis_rules as get_logical_axis_rules
 from flaxen._src.core.spmd import logical_axis_rules as logical_axis_rules
 from flaxen._src.core.spmd import set_logical_axis_rules as set_logical_axis_rules
+from flaxen._src.linen.sharding_plan import PlanEntry as PlanEntry
+from flaxen._src.linen.sharding_plan import PlanIssue as PlanIssue
+from flaxen._src.linen.sharding_plan import ShardingPlan as ShardingPlan
+from flaxen._src.linen.sharding_plan import sharding_plan as sharding_plan
 from flaxen._src.linen.spmd import LogicallyPartitioned as LogicallyPartitioned
 from flaxen._src.linen.spmd import RulesFallback as RulesFallback
 from flaxen._src.linen.spmd import logical_to_mesh as logical_to_mesh
