@@ -4,7 +4,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import pytest
 from jax.sharding import AbstractMesh, Mesh
 from jax.sharding import PartitionSpec as P
 
@@ -157,18 +156,6 @@ def test_meshes_inputs_and_kwargs():
   assert plan.issues == []
 
 
-def test_the_table():
-  plan = nn.sharding_plan(Transformer(), TOKENS, mesh=MESH, rules=BAD_RULES, tx=optax.sgd(0.1))
-  text = str(plan)
-  assert 'Sharding plan on mesh (data=2, model=4)' in text
-  assert f'{len(plan.issues)} issue(s)' in text
-  assert 'params/Embed_0/embedding' in text and 'not_divisible' in text
-  assert 'params total' in text and 'total' in text
-  import rich.table
-
-  assert isinstance(plan.table(), rich.table.Table)
-
-
 def test_nothing_is_allocated():
   # a 512 GiB kernel (and 1 TiB of Adam state): only shapes are ever computed
   big = nn.Dense(2**20, use_bias=False,
@@ -178,10 +165,3 @@ def test_nothing_is_allocated():
   assert plan.totals()['params'] == (2**39, 2**36)
   assert plan.totals()['total'][1] == 3 * 2**36 + 4
   assert 'GiB' in str(plan)
-
-
-@pytest.mark.parametrize('n,expected', [(0, '0 B'), (1536, '1.5 KiB'), (3 * 2**30, '3.0 GiB')])
-def test_human_bytes(n, expected):
-  from flaxen._src.linen.sharding_plan_table import human_bytes
-
-  assert human_bytes(n) == expected
