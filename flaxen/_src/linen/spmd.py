@@ -53,7 +53,7 @@ class _UnassignedAxis:
 _UNASSIGNED = _UnassignedAxis()
 
 
-def _taken_axes(entries: Any) -> set:
+def _mesh_axes_of(entries: Any) -> set:
   axes = set(jax.tree_util.tree_leaves(entries))
   return axes - {None, _UNCONSTRAINED}
 
@@ -76,14 +76,15 @@ def _assign(array_dim_names: Sequence[Any] | None, rules: Any) -> list | None:
       f'(logical name, mesh axes) pairs; got {type(rules).__name__} {rules!r}.'
     )
   slots: list[Any] = [_UNASSIGNED if isinstance(n, str) else n for n in names]
+  taken: set = set()  # mesh axes already given to some dimension
   for logical, mesh_axes in rules:
     if logical not in names:
       continue
     dim = names.index(logical)
-    if slots[dim] is _UNASSIGNED and not (_taken_axes(mesh_axes) & set(
-      jax.tree_util.tree_leaves(slots)
-    )):
+    wanted = _mesh_axes_of(mesh_axes)
+    if slots[dim] is _UNASSIGNED and not wanted & taken:
       slots[dim] = mesh_axes
+      taken |= wanted
   return slots
 
 
