@@ -30,6 +30,7 @@ from flaxen.core.scope import lazy_init as lazy_init
 # isort: split
 from flaxen.core import lift as lift
 from flaxen.core import meta as meta
+from flaxen.core import spmd as spmd
 from flaxen.core.meta import AxisMetadata as AxisMetadata
 from flaxen.core.meta import Partitioned as Partitioned
 from flaxen.core.meta import unbox as unbox

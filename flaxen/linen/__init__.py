@@ -142,10 +142,14 @@ from flaxen.linen.recurrent import SimpleCell as SimpleCell
 
 # --- spmd / partitioning / summary ---
 # isort: split
+from flaxen.linen import partitioning as partitioning
 from flaxen.linen import spmd as spmd
 from flaxen.linen.spmd import LogicallyPartitioned as LogicallyPartitioned
 from flaxen.linen.spmd import Partitioned as Partitioned
+from flaxen.linen.spmd import PlanEntry as PlanEntry
+from flaxen.linen.spmd import PlanIssue as PlanIssue
 from flaxen.linen.spmd import RulesFallback as RulesFallback
+from flaxen.linen.spmd import ShardingPlan as ShardingPlan
 from flaxen.linen.spmd import get_logical_axis_rules as get_logical_axis_rules
 from flaxen.linen.spmd import get_partition_spec as get_partition_spec
 from flaxen.linen.spmd import get_sharding as get_sharding
@@ -154,6 +158,7 @@ from flaxen.linen.spmd import logical_to_mesh as logical_to_mesh
 from flaxen.linen.spmd import logical_to_mesh_axes as logical_to_mesh_axes
 from flaxen.linen.spmd import logical_to_mesh_sharding as logical_to_mesh_sharding
 from flaxen.linen.spmd import set_logical_axis_rules as set_logical_axis_rules
+from flaxen.linen.spmd import sharding_plan as sharding_plan
 from flaxen.linen.spmd import with_logical_constraint as with_logical_constraint
 from flaxen.linen.spmd import with_logical_partitioning as with_logical_partitioning
 from flaxen.linen.spmd import with_partitioning as with_partitioning

@@ -41,7 +41,7 @@ SURFACE = {
   """.split(),
   "flaxen.core": """
     FrozenDict freeze unfreeze copy pop pretty_repr Scope init apply bind lazy_init DenyList
-    broadcast lift meta
+    broadcast lift meta spmd
   """.split(),
   "flaxen.core.frozen_dict": "FrozenDict freeze unfreeze copy pop pretty_repr".split(),
   "flaxen.core.lift": """
@@ -51,6 +51,18 @@ SURFACE = {
   "flaxen.core.meta": """
     AxisMetadata Partitioned with_partitioning get_partition_spec get_sharding unbox
     is_axis_metadata map_axis_meta add_axis remove_axis replace_boxed PARTITION_NAME
+    get_global_mesh global_mesh_defined
+  """.split(),
+  "flaxen.core.spmd": """
+    logical_axis_rules get_logical_axis_rules set_logical_axis_rules composite_rules
+    from_sharding_rules apply_rules get_pspec map_sharding get_mesh shard_value
+  """.split(),
+  "flaxen.linen.partitioning": """
+    param_with_axes variable_with_axes get_axis_names with_sharding_constraint ScanIn ScanOut
+    scan_with_axes vmap_with_axes axis_rules get_axis_rules set_axis_rules logical_to_mesh_axes
+    logical_to_mesh PartitionedVariable RulesFallback AxisMetadata remat core_remat_static
+    LogicalRules ArrayPytree LogicalPartitionSpec LogicalPartitionSpecPytree PartitionSpecPytree
+    InOutAxis InOutScanAxis CollectionFilter PRNGSequenceFilter
   """.split(),
   "flaxen.struct": "dataclass field PyTreeNode".split(),
   "flaxen.serialization": """

@@ -1,11 +1,16 @@
 """Axis metadata boxes: pytree behaviour, unbox, add/remove axis, partition specs."""
 
+import warnings
+from typing import Any
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
+from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from flaxen import errors
+from flaxen import errors, struct
 from flaxen.core import init, meta
 
 
@@ -69,3 +74,122 @@ def test_variable_setter_keeps_box():
   stored = s.get_variable("c", "v")
   assert isinstance(stored, meta.Partitioned) and float(stored.value[0]) == 1.0
   assert float(var.value[0]) == 1.0
+
+
+# ---------------------------------------------------------------- global mesh, constraints
+
+def _constraints(fn, *args):
+  """The sharding_constraint equations of ``fn``'s jaxpr (top level)."""
+  eqns = jax.make_jaxpr(lambda *a: fn(*a))(*args).jaxpr.eqns  # fresh trace each time
+  return [e.params["sharding"] for e in eqns if e.primitive.name == "sharding_constraint"]
+
+
+@pytest.fixture
+def mesh():
+  return Mesh(np.array(jax.devices()[:8]).reshape(2, 4), ("data", "model"))
+
+
+def test_global_mesh_is_the_set_mesh_context(mesh):
+  assert meta.get_global_mesh() is None and not meta.global_mesh_defined()
+  with jax.set_mesh(mesh):
+    got = meta.get_global_mesh()
+    assert meta.global_mesh_defined()
+    assert tuple(got.axis_names) == ("data", "model") and tuple(got.axis_sizes) == (2, 4)
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    with mesh:  # the legacy context is not a global mesh (as in the reference)
+      assert meta.get_global_mesh() is None
+
+
+def test_partitioned_unbox_constrains_on_cpu(mesh):
+  x = jnp.ones((8, 4))
+  box = lambda v: meta.Partitioned(v, ("data", None)).unbox()
+  assert _constraints(box, x) == []  # no mesh known: a no-op
+  with jax.set_mesh(mesh):
+    (sharding,) = _constraints(box, x)
+    assert sharding.spec == P("data", None)
+    assert jax.jit(box)(x).sharding.spec == P("data")
+  (sharding,) = _constraints(lambda v: meta.Partitioned(v, (None, "model"), mesh=mesh).unbox(), x)
+  assert sharding == NamedSharding(mesh, P(None, "model"))
+  raw = meta.Partitioned(x, ("data", None)).unbox(apply_constraint=False)
+  assert raw is x
+
+
+class _Tagged(struct.PyTreeNode, meta.AxisMetadata):
+  """A user's own box that decides its spec and sharding itself."""
+
+  value: Any
+  tag: str = struct.field(pytree_node=False)
+
+  def unbox(self):
+    return self.value
+
+  def replace_boxed(self, val):
+    return self.replace(value=val)
+
+  def add_axis(self, index, params):
+    return self
+
+  def remove_axis(self, index, params):
+    return self
+
+  def get_partition_spec(self):
+    return P(self.tag)
+
+  def get_sharding(self, mesh):
+    return NamedSharding(mesh, P(None, self.tag))
+
+
+class _Plain(struct.PyTreeNode, meta.AxisMetadata):
+  value: Any
+
+  def unbox(self):
+    return self.value
+
+  def replace_boxed(self, val):
+    return self.replace(value=val)
+
+  def add_axis(self, index, params):
+    return self
+
+  def remove_axis(self, index, params):
+    return self
+
+
+def test_custom_boxes_use_their_own_methods(mesh):
+  tree = {"m": _Tagged(jnp.ones((8, 4)), "data"), "p": _Plain(jnp.ones(3)), "a": jnp.ones(2),
+          "n": None, "i": 3}
+  # values from the reference: the box's methods; P() for arrays; None for the rest
+  assert meta.get_partition_spec(tree) == {"m": P("data"), "p": None, "a": P(), "n": None,
+                                           "i": None}
+  sh = meta.get_sharding(tree, mesh)
+  assert sh["m"] == NamedSharding(mesh, P(None, "data"))
+  assert sh["a"] == NamedSharding(mesh, P()) and sh["p"] is None and sh["i"] is None
+
+
+def test_add_axis_pads_and_remove_axis_checks_the_name():
+  params = {meta.PARTITION_NAME: "L"}
+  assert meta.Partitioned(1, ("a",)).add_axis(3, params).names == ("a", None, None, "L")
+  assert meta.Partitioned(1, ("a",)).add_axis(0, {meta.PARTITION_NAME: None}).names == (None, "a")
+  assert meta.Partitioned(1, ("a", "L")).remove_axis(-1, params).names == ("a",)
+  with pytest.raises(AssertionError, match="named 'a'"):
+    meta.Partitioned(1, ("a", "b")).remove_axis(0, params)
+
+
+def test_unbox_strips_nested_boxes():
+  inner = meta.Partitioned(jnp.ones(1), ("a",))
+  out = meta.unbox({"w": meta.Partitioned(inner, ("b",))})
+  assert isinstance(out["w"], jax.Array)
+
+
+def test_nnx_metadata_roundtrip():
+  box = meta.Partitioned(1, ("a",))
+  md = box.to_nnx_metadata()
+  assert md == {"value": 1, "mesh": None, "out_sharding": ("a",)}
+  again = meta.Partitioned.from_nnx_metadata({**md, "extra": 3})
+  assert again == box
+
+
+def test_with_partitioning_keeps_the_initializer_name():
+  init_fn = meta.with_partitioning(jax.nn.initializers.lecun_normal(), ("a", None))
+  assert init_fn.__name__ == jax.nn.initializers.lecun_normal().__name__

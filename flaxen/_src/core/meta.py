@@ -14,15 +14,21 @@ followed by ``remove_axis`` with the same arguments must give back an equal box.
 from __future__ import annotations
 
 import abc
+import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import jax
-from jax.sharding import PartitionSpec
+from jax.sharding import NamedSharding, PartitionSpec
 
 from flaxen._src import errors
+from flaxen._src.core import spmd
+from flaxen._src.core.spmd import get_global_mesh as get_global_mesh
+from flaxen._src.core.spmd import global_mesh_defined as global_mesh_defined
 from flaxen._src.public import set_module
 from flaxen._src.tree import struct
+from flaxen._src.typing import LogicalNames
 
 A = TypeVar('A')
 TAxisMetadata = TypeVar('TAxisMetadata', bound='AxisMetadata')
@@ -104,7 +110,7 @@ def unbox(tree: Any) -> Any:
   """
   if _is_plain_leaf(tree):
     return tree
-  return map_axis_meta(lambda x: x.unbox(), tree)
+  return map_axis_meta(lambda box: unbox(box.unbox()), tree)
 
 
 @set_module('flaxen.core.meta')
@@ -119,27 +125,14 @@ def replace_boxed(tree: Any, updates: Any) -> Any:
   return jax.tree_util.tree_map(inner, tree, updates, is_leaf=is_axis_metadata)
 
 
-def _global_mesh_defined() -> bool:
-  """Whether a mesh context (``with mesh:`` / ``jax.sharding.use_mesh``) is active."""
-  try:
-    from jax._src import mesh as mesh_lib  # no public query exists
-
-    env = mesh_lib.thread_resources.env.physical_mesh
-    if not env.empty:
-      return True
-    abstract = mesh_lib.get_abstract_mesh()
-    return abstract is not None and not abstract.empty
-  except Exception:  # pragma: no cover - jax internals moved
-    return False
-
-
 @set_module('flaxen.core.meta')
 class Partitioned(struct.PyTreeNode, AxisMetadata[A]):
-  """A value whose axes are named for sharding (one name or ``None`` per axis).
+  """A value whose axes are named for sharding (one mesh axis or ``None`` per axis).
 
-  ``unbox()`` applies ``jax.lax.with_sharding_constraint`` with the matching
-  ``PartitionSpec`` when a mesh is known (``mesh`` field or an active mesh
-  context); otherwise it returns the value.
+  ``unbox()`` constrains the value to ``PartitionSpec(*names)`` when a mesh is
+  known -- the ``mesh`` field, else the global ``jax.set_mesh`` mesh -- and
+  returns it unchanged otherwise (see ``flaxen.core.spmd`` for Auto vs Explicit
+  meshes).
 
   Attributes:
     value: the boxed value (the pytree child).
@@ -148,42 +141,47 @@ class Partitioned(struct.PyTreeNode, AxisMetadata[A]):
   """
 
   value: Any
-  names: tuple = struct.field(pytree_node=False)
+  names: LogicalNames = struct.field(pytree_node=False)
   mesh: Any = struct.field(default=None, pytree_node=False)
 
+  def __eq__(self, other: Any) -> bool:
+    # Field tuples compare element identity first, so a box equals itself even when
+    # its value is a multi-element array (Python 3.13's dataclass __eq__ would not).
+    if self is other:
+      return True
+    if type(other) is not type(self):
+      return NotImplemented
+    return _field_values(self) == _field_values(other)
+
   def unbox(self, apply_constraint: bool = True) -> A:
-    if apply_constraint and (self.mesh is not None or _global_mesh_defined()):
-      spec = self.get_partition_spec()
-      if self.mesh is not None:
-        return jax.lax.with_sharding_constraint(
-          self.value, jax.sharding.NamedSharding(self.mesh, spec)
-        )
-      return jax.lax.with_sharding_constraint(self.value, spec)
-    return self.value
+    if not apply_constraint:
+      return self.value
+    return spmd.impose_sharding(self.value, self.get_partition_spec(), self.mesh)
 
   def replace_boxed(self, val: Any) -> Partitioned:
     return self.replace(value=val)
 
-  def _get_partition_name(self, params: dict[Any, Any]) -> Any:
-    if PARTITION_NAME not in params:
-      raise errors.PartitioningUnspecifiedError(self)
-    return params[PARTITION_NAME]
+  def _axis_name(self, params: dict[Any, Any]) -> Any:
+    try:
+      return params[PARTITION_NAME]
+    except KeyError:
+      raise errors.PartitioningUnspecifiedError(self) from None
 
   def add_axis(self, index: int, params: dict[Any, Any]) -> Partitioned:
-    axis_name = self._get_partition_name(params)
-    names = list(self.names)
-    while len(names) < index:
-      names.append(None)
-    names.insert(index, axis_name)
-    return self.replace(names=tuple(names))
+    new_name = self._axis_name(params)
+    short = max(0, index - len(self.names))
+    before, after = tuple(self.names)[:index], tuple(self.names)[index:]
+    return self.replace(names=before + (None,) * short + (new_name,) + after)
 
   def remove_axis(self, index: int, params: dict[Any, Any]) -> Partitioned:
-    axis_name = self._get_partition_name(params)
-    names = list(self.names)
-    removed = names.pop(index)
-    if removed != axis_name:
-      raise ValueError(f'Axis {index} is named {removed!r}, not {axis_name!r}.')
-    return self.replace(names=tuple(names))
+    expected = self._axis_name(params)
+    position = range(len(self.names))[index]
+    if self.names[position] != expected:
+      raise AssertionError(
+        f'Partitioned.remove_axis: axis {index} of {tuple(self.names)} is named '
+        f'{self.names[position]!r}, but the transform removes {expected!r}.'
+      )
+    return self.replace(names=tuple(n for i, n in enumerate(self.names) if i != position))
 
   def get_partition_spec(self) -> PartitionSpec:
     """The ``PartitionSpec`` of the names."""
@@ -191,12 +189,41 @@ class Partitioned(struct.PyTreeNode, AxisMetadata[A]):
 
   def get_sharding(self, mesh: Any) -> Any:
     """The ``NamedSharding`` of the names on ``mesh``."""
-    return jax.sharding.NamedSharding(mesh, self.get_partition_spec())
+    return NamedSharding(mesh, self.get_partition_spec())
+
+  def to_nnx_metadata(self) -> dict[str, Any]:
+    """The box's fields as NNX variable metadata (``names`` becomes ``out_sharding``)."""
+    return _renamed(_field_values_dict(self), {'names': 'out_sharding'})
+
+  @classmethod
+  def from_nnx_metadata(cls, metadata: dict[str, Any]) -> Partitioned:
+    """The inverse of ``to_nnx_metadata``; keys that are not fields are dropped."""
+    return _from_renamed(cls, metadata, {'out_sharding': 'names'})
+
+
+def _field_values(box: Any) -> tuple:
+  return tuple(getattr(box, f.name) for f in dataclasses.fields(box))
+
+
+def _field_values_dict(box: Any) -> dict[str, Any]:
+  return {f.name: getattr(box, f.name) for f in dataclasses.fields(box)}
+
+
+def _renamed(metadata: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+  out = {k: v for k, v in metadata.items() if k not in renames}
+  out.update({renames[k]: v for k, v in metadata.items() if k in renames})
+  return out
+
+
+def _from_renamed(cls: type, metadata: dict[str, Any], renames: dict[str, str]) -> Any:
+  fields = {f.name for f in dataclasses.fields(cls)}
+  given = _renamed(dict(metadata), renames)
+  return cls(**{k: v for k, v in given.items() if k in fields})
 
 
 @set_module('flaxen.core.meta')
 def with_partitioning(
-  fn: Callable[..., Any], names: tuple, mesh: Any = None
+  fn: Callable[..., Any], names: LogicalNames, mesh: Any = None
 ) -> Callable[..., Partitioned]:
   """Wraps initializer ``fn`` so its result is boxed in ``Partitioned(value, names, mesh)``.
 
@@ -208,35 +235,39 @@ def with_partitioning(
     (None, 'model')
   """
 
+  @functools.wraps(fn)
   def wrapper(*args, **kwargs):
     return Partitioned(fn(*args, **kwargs), tuple(names), mesh=mesh)
 
   return wrapper
 
 
-def _is_partitioned(x: Any) -> bool:
-  return isinstance(x, Partitioned)
+def _spec_of(x: Any) -> PartitionSpec | None:
+  """A box's own spec; ``PartitionSpec()`` (replicated) for arrays; ``None`` otherwise."""
+  if hasattr(x, 'get_partition_spec'):
+    return x.get_partition_spec()
+  if hasattr(x, 'shape'):
+    return PartitionSpec()
+  return None
 
 
 @set_module('flaxen.core.meta')
 def get_partition_spec(tree: Any) -> Any:
-  """A tree of ``PartitionSpec``: the box's spec, ``PartitionSpec()`` for plain arrays."""
+  """A tree of ``PartitionSpec``: each box's ``get_partition_spec()``, ``P()`` for arrays.
 
-  def f(x):
-    if isinstance(x, Partitioned):
-      return x.get_partition_spec()
-    if hasattr(x, 'shape'):
-      return PartitionSpec()
-    return None
-
-  return jax.tree_util.tree_map(f, tree, is_leaf=_is_partitioned)
+  Boxes without a ``get_partition_spec`` method, and leaves without a shape, map to ``None``.
+  """
+  return jax.tree_util.tree_map(_spec_of, tree, is_leaf=is_axis_metadata)
 
 
 @set_module('flaxen.core.meta')
 def get_sharding(tree: Any, mesh: Any) -> Any:
-  """A tree of ``NamedSharding`` on ``mesh`` from ``get_partition_spec(tree)``."""
-  return jax.tree_util.tree_map(
-    lambda s: jax.sharding.NamedSharding(mesh, s),
-    get_partition_spec(tree),
-    is_leaf=lambda x: isinstance(x, PartitionSpec),
-  )
+  """A tree of ``NamedSharding`` on ``mesh``: each box's ``get_sharding(mesh)`` when it has one."""
+
+  def one(x):
+    if hasattr(x, 'get_sharding'):
+      return x.get_sharding(mesh)
+    spec = _spec_of(x)
+    return None if spec is None else NamedSharding(mesh, spec)
+
+  return jax.tree_util.tree_map(one, tree, is_leaf=is_axis_metadata)

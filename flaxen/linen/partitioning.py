@@ -1,0 +1,34 @@
+"""flaxen.linen.partitioning: the legacy axis-metadata partitioning API (re-exports)."""
+
+from flaxen._src.core.spmd import get_logical_axis_rules as get_axis_rules
+from flaxen._src.core.spmd import logical_axis_rules as axis_rules
+from flaxen._src.core.spmd import set_logical_axis_rules as set_axis_rules
+from flaxen._src.core.variables import CollectionFilter as CollectionFilter
+from flaxen._src.core.variables import PRNGSequenceFilter as PRNGSequenceFilter
+from flaxen._src.linen.partitioning.axes import AxisMetadata as AxisMetadata
+from flaxen._src.linen.partitioning.axes import PartitionedVariable as PartitionedVariable
+from flaxen._src.linen.partitioning.axes import get_axis_names as get_axis_names
+from flaxen._src.linen.partitioning.axes import param_with_axes as param_with_axes
+from flaxen._src.linen.partitioning.axes import variable_with_axes as variable_with_axes
+from flaxen._src.linen.partitioning.lifted import scan_with_axes as scan_with_axes
+from flaxen._src.linen.partitioning.lifted import vmap_with_axes as vmap_with_axes
+from flaxen._src.linen.partitioning.remat import core_remat_static as core_remat_static
+from flaxen._src.linen.partitioning.remat import remat as remat
+from flaxen._src.linen.spmd import RulesFallback as RulesFallback
+from flaxen._src.linen.spmd import logical_to_mesh as logical_to_mesh
+from flaxen._src.linen.spmd import logical_to_mesh_axes as logical_to_mesh_axes
+from flaxen._src.linen.spmd import with_logical_constraint as with_sharding_constraint
+from flaxen._src.tree.frozen_dict import freeze as freeze
+from flaxen._src.tree.frozen_dict import unfreeze as unfreeze
+from flaxen._src.tree.traverse_util import flatten_dict as flatten_dict
+from flaxen._src.tree.traverse_util import unflatten_dict as unflatten_dict
+from flaxen._src.typing import Array as Array
+from flaxen._src.typing import ArrayPytree as ArrayPytree
+from flaxen._src.typing import In as ScanIn
+from flaxen._src.typing import InOutAxis as InOutAxis
+from flaxen._src.typing import InOutScanAxis as InOutScanAxis
+from flaxen._src.typing import LogicalPartitionSpec as LogicalPartitionSpec
+from flaxen._src.typing import LogicalPartitionSpecPytree as LogicalPartitionSpecPytree
+from flaxen._src.typing import LogicalRules as LogicalRules
+from flaxen._src.typing import Out as ScanOut
+from flaxen._src.typing import PartitionSpecPytree as PartitionSpecPytree
