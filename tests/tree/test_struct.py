@@ -5,7 +5,11 @@ Behaviours marked "reference" were checked against flax 0.12.8.
 
 import dataclasses
 import functools
+import os
+import pathlib
 import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -259,3 +263,41 @@ def test_non_init_fields_are_recomputed_not_flattened():
 def test_pickle_roundtrip():
   n = Node(w=[1, 2], name='p')
   assert pickle.loads(pickle.dumps(n)) == n
+
+
+SNIPPET = '''
+from flaxen import struct
+
+
+@struct.dataclass
+class A:
+  x: int
+  y: str = struct.field(pytree_node=False, default='a')
+
+
+class B(struct.PyTreeNode):
+  w: float
+
+
+A(x=1, y='b')
+B(w=1.0).replace(w=2.0)
+A(z=1)
+B(1.0, 2.0)
+'''
+
+
+def test_type_checkers_see_the_generated_init(tmp_path):
+  # dataclass_transform on struct.dataclass and PyTreeNode: a type checker knows the fields
+  pytest.importorskip('mypy')
+  root = pathlib.Path(__file__).resolve().parents[2]
+  (tmp_path / 'snippet.py').write_text(SNIPPET)
+  out = subprocess.run(
+    [sys.executable, '-m', 'mypy', '--follow-imports=silent', '--no-incremental',
+     '--cache-dir', str(tmp_path / 'cache'), str(tmp_path / 'snippet.py')],
+    capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    env={**os.environ, 'MYPYPATH': str(root)},
+  )
+  errors = [line for line in out.stdout.splitlines() if ': error:' in line]
+  assert len(errors) == 2, out.stdout
+  assert 'error: Unexpected keyword argument "z" for "A"' in errors[0]
+  assert 'error: Too many arguments for "B"' in errors[1]
