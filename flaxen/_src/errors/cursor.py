@@ -17,6 +17,10 @@ class CursorFindError(FlaxError, ValueError):
   ``cond_fn``. Make the condition stricter (e.g. test the full path) when two
   objects match, or use ``Cursor.find_all`` to visit every match.
 
+  Unlike the reference, which tests the two cursors for truth (and so raises
+  ``TypeError`` when the matched values have no ``len``), flaxen reports two
+  matches whatever their values.
+
   Args:
     cursor: the first match, when there were several.
     cursor2: the second match, when there were several.
@@ -25,7 +29,7 @@ class CursorFindError(FlaxError, ValueError):
   def __init__(self, cursor: Any = None, cursor2: Any = None):
     self.cursor = cursor
     self.cursor2 = cursor2
-    if cursor and cursor2:
+    if cursor is not None and cursor2 is not None:
       message = (
         'More than one object found given the conditions of the cond_fn. The first two '
         f'objects found have the following paths: {cursor._path} and {cursor2._path}'
