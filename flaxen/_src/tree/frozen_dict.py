@@ -69,6 +69,9 @@ _PLAIN_LEAVES = (jax.Array, np.ndarray, np.generic, int, float, complex, str, by
 class FrozenKeysView(collections.abc.KeysView):
   """The keys of a FrozenDict, printed as ``frozen_dict_keys([...])``."""
 
+  def __iter__(self) -> Iterator[Any]:
+    return iter(self._mapping)  # the mapping's own (C-level) iterator, not a generator
+
   def __repr__(self) -> str:
     return f'frozen_dict_keys({list(self)})'
 
@@ -76,6 +79,12 @@ class FrozenKeysView(collections.abc.KeysView):
 @set_module('flaxen.core.frozen_dict')
 class FrozenValuesView(collections.abc.ValuesView):
   """The values of a FrozenDict, printed as ``frozen_dict_values([...])``."""
+
+  def __iter__(self) -> Iterator[Any]:
+    mapping = self._mapping
+    if isinstance(mapping, FrozenDict):  # values are stored frozen already
+      return iter(mapping._dict.values())
+    return super().__iter__()
 
   def __repr__(self) -> str:
     return f'frozen_dict_values({list(self)})'
@@ -284,10 +293,17 @@ def freeze(xs: Mapping[Any, Any]) -> FrozenDict[Any, Any]:
   return FrozenDict(xs)
 
 
+_leaf_types: set[type] = set()  # concrete types already found to be plain leaves
+
+
 def _thaw_value(value: Any) -> Any:
+  kind = type(value)
+  if kind in _leaf_types:
+    return value
   if isinstance(value, FrozenDict):
     return _thaw(value)
   if isinstance(value, _PLAIN_LEAVES):
+    _leaf_types.add(kind)
     return value
   return _rebuild(value)
 
