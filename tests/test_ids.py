@@ -26,7 +26,7 @@ def test_flax_id_equality_hash_repr():
 
 
 def test_copies_get_fresh_ids_from_the_global_manager():
-  a = ids.FlaxId(3)
+  a = ids.FlaxId(-3)  # never drawn by a manager
   c, d = copy.copy(a), copy.deepcopy(a)
   assert c != a and d != a and c != d
   assert isinstance(c.id, int) and d.id > c.id  # drawn in order from ids.uuid
