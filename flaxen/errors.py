@@ -18,8 +18,10 @@ from flaxen._src.errors import (
     CallShareScopeOnUnboundModuleError as CallShareScopeOnUnboundModuleError,
 )
 from flaxen._src.errors import CallUnbindOnUnboundModuleError as CallUnbindOnUnboundModuleError
+from flaxen._src.errors import CursorFindError as CursorFindError
 from flaxen._src.errors import DescriptorAttributeError as DescriptorAttributeError
 from flaxen._src.errors import FlaxError as FlaxError
+from flaxen._src.errors import ImmutableVariableError as ImmutableVariableError
 from flaxen._src.errors import IncorrectPostInitOverrideError as IncorrectPostInitOverrideError
 from flaxen._src.errors import InvalidCheckpointError as InvalidCheckpointError
 from flaxen._src.errors import InvalidFilterError as InvalidFilterError
@@ -43,10 +45,12 @@ from flaxen._src.errors import ScopeParamShapeError as ScopeParamShapeError
 from flaxen._src.errors import ScopeVariableNotFoundError as ScopeVariableNotFoundError
 from flaxen._src.errors import SetAttributeFrozenModuleError as SetAttributeFrozenModuleError
 from flaxen._src.errors import SetAttributeInModuleSetupError as SetAttributeInModuleSetupError
+from flaxen._src.errors import TraceContextError as TraceContextError
 from flaxen._src.errors import (
     TransformedMethodReturnValueError as TransformedMethodReturnValueError,
 )
 from flaxen._src.errors import TransformTargetError as TransformTargetError
+from flaxen._src.errors import TraverseTreeError as TraverseTreeError
 
 # flaxen's own errors, defined next to the code that raises them
 # isort: split

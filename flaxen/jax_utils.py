@@ -3,6 +3,7 @@
 This file only re-exports; see ``flaxen._src.jax_utils``.
 """
 
+from flaxen import core as core
 from flaxen._src.jax_utils import pad_shard_unpad as pad_shard_unpad
 from flaxen._src.jax_utils import partial_eval_by_shape as partial_eval_by_shape
 from flaxen._src.jax_utils import pmean as pmean

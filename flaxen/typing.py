@@ -53,3 +53,4 @@ from flaxen._src.typing import T as T
 from flaxen._src.typing import TupleArg as TupleArg
 from flaxen._src.typing import VariableDict as VariableDict
 from flaxen._src.typing import has_shape_dtype as has_shape_dtype
+from flaxen._src.typing import is_key_like as is_key_like

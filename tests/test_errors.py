@@ -21,7 +21,10 @@ CASES = {
   'CallSetupUnboundModuleError': ((), RuntimeError, 'unbound modules'),
   'CallUnbindOnUnboundModuleError': ((), RuntimeError, '`unbind()`'),
   'CallShareScopeOnUnboundModuleError': ((), ValueError, '`share_scope`'),
+  'CursorFindError': ((), ValueError, 'No object found given the conditions of the cond_fn.'),
   'DescriptorAttributeError': ((), RuntimeError, 'non-existent attribute'),
+  'ImmutableVariableError': (('Cannot set the value of x',), ValueError,
+                             'Cannot set the value of x'),
   'IncorrectPostInitOverrideError': ((), RuntimeError, 'super().__post_init__()'),
   'InvalidCheckpointError': (('/ck', 3), ValueError, 'step: "3" and path: "/ck"'),
   'InvalidFilterError': ((3.5,), TypeError, 'Invalid Filter: "3.5"'),
@@ -56,7 +59,11 @@ CASES = {
   'SetAttributeFrozenModuleError': (('Foo', 'x', 3), AttributeError,
                                     "Can't set x=3 for Module of type Foo"),
   'SetAttributeInModuleSetupError': ((), AttributeError, 'construction attributes are frozen'),
+  'TraceContextError': (('Cannot mutate x from a different trace level',), RuntimeError,
+                        'Cannot mutate x from a different trace level'),
   'TransformTargetError': ((5,), TypeError, 'not a Module class or callable: 5'),
+  'TraverseTreeError': ((None, None), ValueError,
+                        'Both update_fn and cond_fn are None. Exactly one of them must be None.'),
   'TransformedMethodReturnValueError': (('__call__',), TypeError,
                                         'method __call__ cannot return Modules or Variables'),
 }
@@ -71,7 +78,9 @@ def test_exactly_the_reference_classes_are_exported():
     n for n, v in vars(errors).items() if inspect.isclass(v) and issubclass(v, BaseException)
   }
   assert exported == set(CASES) | {'FlaxError'} | FLAXEN_EXTRAS
-  assert len(CASES) == 35  # the 34 of SPEC.md §4 plus today's CallShareScopeOnUnboundModuleError
+  # the 34 of SPEC.md §4 plus today's CallShareScopeOnUnboundModuleError, CursorFindError,
+  # TraverseTreeError, ImmutableVariableError and TraceContextError
+  assert len(CASES) == 39
   for name in FLAXEN_EXTRAS:
     cls = getattr(errors, name)
     assert issubclass(cls, errors.FlaxError) and issubclass(cls, ValueError)

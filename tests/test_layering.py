@@ -22,6 +22,8 @@ ALLOWED = {
   "cli": {"base", "tree", "serialization", "core", "linen", "training", "jax_utils"},
   "metrics": {"base", "tree", "serialization", "core", "linen", "training", "jax_utils"},
   "io": {"base"},
+  "ids": {"base"},
+  "cursor": {"base", "tree"},
 }
 
 

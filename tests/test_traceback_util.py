@@ -61,3 +61,45 @@ def test_filtered_traceback_drops_flaxen_frames():
   traceback_util.show_flax_in_tracebacks()
   files = _frames_of_failing_jit()
   assert any(f.startswith(FLAXEN_DIR) for f in files)
+
+
+def test_api_boundary_is_jaxs():
+  assert traceback_util.api_boundary is jax_tb.api_boundary
+
+  @traceback_util.api_boundary
+  def entry(x):
+    return x + 1
+
+  assert entry(1) == 2
+
+
+def test_register_exclusion_follows_the_filtering_switch(tmp_path):
+  from jax._src import source_info_util
+
+  lib = str(tmp_path / 'my_library')
+  later = str(tmp_path / 'registered_while_shown')
+  traceback_util.register_exclusion(lib)
+  assert lib in jax_tb._exclude_paths and lib in source_info_util._exclude_paths
+  assert not jax_tb.include_filename(os.path.join(lib, 'm.py'))
+  traceback_util.show_flax_in_tracebacks()
+  assert lib not in jax_tb._exclude_paths and jax_tb.include_filename(INSIDE)
+  traceback_util.register_exclusion(later)  # filtering is off: recorded, not applied
+  assert later not in jax_tb._exclude_paths
+  traceback_util.hide_flax_in_tracebacks()  # re-applies everything registered
+  assert lib in jax_tb._exclude_paths and later in jax_tb._exclude_paths
+  assert jax_tb._exclude_paths.count(lib) == 1
+  traceback_util.show_flax_in_tracebacks()
+  traceback_util.hide_flax_in_tracebacks()
+  assert jax_tb._exclude_paths.count(lib) == 1
+
+
+def test_flaxen_directory_is_a_source_info_exclusion():
+  from jax._src import source_info_util
+
+  assert FLAXEN_DIR in source_info_util._exclude_paths
+
+
+def test_facade_names():
+  assert traceback_util.config is flaxen.config
+  for name in ('register_exclusion', 'hide_flax_in_tracebacks', 'show_flax_in_tracebacks'):
+    assert getattr(traceback_util, name).__module__ == 'flaxen.traceback_util'

@@ -1,14 +1,22 @@
 """Hiding flaxen's own frames from user tracebacks (``flaxen.traceback_util``).
 
 JAX filters the tracebacks of exceptions that cross its API boundaries,
-dropping frames whose file lies under a registered exclusion path. flaxen
-registers its package directory there when ``config.flax_filter_frames`` is on
-(the default), so users see their own code and JAX's summary, not library
-internals. ``show_flax_in_tracebacks()`` undoes it (handy when debugging
-flaxen itself).
+dropping frames whose file lies under a registered exclusion path, and skips
+the same paths when it records the user source location of each operation.
+flaxen registers its package directory with both when
+``config.flax_filter_frames`` is on (the default), so users see their own code
+and JAX's summary, not library internals. ``show_flax_in_tracebacks()`` undoes
+the traceback part (handy when debugging flaxen itself); as in the reference,
+source-location exclusions stay.
 
-JAX's hook is private (``jax._src.traceback_util``); if a JAX version lacks it,
-everything here degrades to a no-op and tracebacks are simply unfiltered.
+Invariants:
+  * filtering is on or off as a whole: ``hide_flax_in_tracebacks`` /
+    ``show_flax_in_tracebacks`` switch it and re-apply every path registered so
+    far; ``register_exclusion`` records a path and applies it only while on;
+  * each path appears at most once in JAX's list, however often it is hidden.
+
+JAX's hooks are private (``jax._src.traceback_util``); if a JAX version lacks
+them, everything here degrades to a no-op and tracebacks are simply unfiltered.
 """
 
 from __future__ import annotations
@@ -24,25 +32,24 @@ try:  # private JAX API: keep optional
   from jax._src import traceback_util as _jax_tb
 except ImportError:  # pragma: no cover - depends on the JAX version
   _jax_tb = None
+try:
+  from jax.extend import source_info_util as _source_info
+except ImportError:  # pragma: no cover - depends on the JAX version
+  _source_info = None
 
 F = TypeVar('F', bound=Callable)
+_PUBLIC = 'flaxen.traceback_util'
 
 # the flaxen package directory (…/flaxen), which holds every library frame
 FLAXEN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-_exclusions: set[str] = {FLAXEN_DIR}
+_exclusions: set[str] = set()
+_state = {'filtering': bool(config.flax_filter_frames)}
 
 
 def _jax_paths() -> list[str] | None:
   paths = getattr(_jax_tb, '_exclude_paths', None)
   return paths if isinstance(paths, list) else None
-
-
-def register_exclusion(path: str) -> None:
-  """Adds ``path`` to the directories hidden from tracebacks (if filtering is on)."""
-  _exclusions.add(path)
-  if config.flax_filter_frames:
-    _hide(path)
 
 
 def _hide(path: str) -> None:
@@ -54,16 +61,33 @@ def _hide(path: str) -> None:
     _jax_tb.register_exclusion(path)
 
 
-@set_module('flaxen.traceback_util')
+@set_module(_PUBLIC)
+def register_exclusion(path: str) -> None:
+  """Hides frames from files under ``path`` in tracebacks (while filtering is on).
+
+  Args:
+    path: a file or directory prefix, e.g. a library's package directory.
+  """
+  _exclusions.add(path)
+  if not _state['filtering']:
+    return
+  _hide(path)
+  if _source_info is not None:
+    _source_info.register_exclusion(path)
+
+
+@set_module(_PUBLIC)
 def hide_flax_in_tracebacks() -> None:
   """Hides flaxen-internal frames from tracebacks filtered by JAX."""
+  _state['filtering'] = True
   for path in _exclusions:
     _hide(path)
 
 
-@set_module('flaxen.traceback_util')
+@set_module(_PUBLIC)
 def show_flax_in_tracebacks() -> None:
   """Shows flaxen-internal frames in tracebacks again."""
+  _state['filtering'] = False
   paths = _jax_paths()
   if paths is None:
     return
@@ -78,12 +102,13 @@ def is_hidden() -> bool:
   return paths is not None and FLAXEN_DIR in paths
 
 
-def api_boundary(fn: F) -> F:
-  """Marks ``fn`` as a public entry point whose tracebacks JAX may filter."""
-  if _jax_tb is None or not hasattr(_jax_tb, 'api_boundary'):
-    return fn
-  return _jax_tb.api_boundary(fn)
+def _unmarked(fn: F) -> F:
+  """Stand-in for JAX's ``api_boundary`` when a JAX version lacks it."""
+  return fn
 
 
-if config.flax_filter_frames:
-  hide_flax_in_tracebacks()
+# JAX's own decorator (as the reference re-exports it): marks a public entry point whose
+# tracebacks JAX may filter
+api_boundary: Callable[[F], F] = getattr(_jax_tb, 'api_boundary', None) or _unmarked
+
+register_exclusion(FLAXEN_DIR)

@@ -345,3 +345,18 @@ class BaseConfigContext(abc.ABC):
 
 # numpy is imported for users who annotate with np.ndarray next to these aliases
 del np
+
+
+@set_module(_PUBLIC)
+def is_key_like(x: Any) -> TypeGuard[Key]:
+  """Whether ``x`` can serve as a pytree path entry: it has ``__hash__`` and ``__lt__``.
+
+  This is the reference's structural test on attribute presence: almost every
+  object passes (``object`` defines ``__lt__``, and an unhashable type still
+  has a ``__hash__`` attribute, ``None``).
+
+  Example:
+    >>> is_key_like('kernel'), is_key_like(3)
+    (True, True)
+  """
+  return all(hasattr(x, name) for name in ('__hash__', '__lt__'))

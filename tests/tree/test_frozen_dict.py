@@ -1,5 +1,9 @@
-"""flaxen.core.frozen_dict: immutability, reprs as printed in the seeds, pytree behaviour."""
+"""flaxen.core.frozen_dict: immutability, reprs as the reference prints them, pytree behaviour.
 
+Expected strings and key orders were checked against the reference (flax 0.12.8).
+"""
+
+import collections
 import copy as pycopy
 import pickle
 
@@ -16,6 +20,7 @@ from flaxen.core.frozen_dict import FrozenDict, copy, freeze, pop, pretty_repr, 
 def test_core_reexports_the_same_objects():
   for name in ('FrozenDict', 'freeze', 'unfreeze', 'copy', 'pop', 'pretty_repr'):
     assert getattr(core, name) is getattr(frozen_dict, name)
+  assert frozen_dict.FrozenKeysView and frozen_dict.FrozenValuesView
   assert FrozenDict.__module__ == 'flaxen.core.frozen_dict'
 
 
@@ -40,8 +45,19 @@ def test_item_assignment_raises_value_error():
     fd['new_key'] = 3
   with pytest.raises(ValueError, match='immutable'):
     fd['params']['kernel'] = 3
-  with pytest.raises(ValueError, match='immutable'):
+  # no __delitem__: Python's own AttributeError, as for the reference's FrozenDict
+  with pytest.raises(AttributeError, match='__delitem__'):
     del fd['params']
+  with pytest.raises(AttributeError):
+    fd.z = 1
+
+
+def test_hash_is_the_xor_of_the_item_hashes():
+  # the reference's formula, so hashes (and anything keyed on them) agree
+  assert hash(FrozenDict()) == 0
+  assert hash(FrozenDict({1: 2})) == hash((1, 2))
+  assert hash(FrozenDict({1: 2, 'a': 'b'})) == hash((1, 2)) ^ hash(('a', 'b'))
+  assert hash(FrozenDict({'n': {'m': 1}})) == hash(('n', FrozenDict({'m': 1})))
 
 
 def test_hash_is_order_independent_and_cached():
@@ -83,6 +99,50 @@ def test_repr_indents_multiline_leaves_like_the_seeds():
   k = np.zeros((2, 2), np.float32)
   text = repr(FrozenDict({'params': {'kernel': k}}))
   assert '        kernel: array([[0., 0.],\n               [0., 0.]], dtype=float32),\n' in text
+
+
+def test_repr_indents_every_line_of_a_leaf_blank_ones_included():
+  fd = FrozenDict(a=np.zeros((2, 2, 2)))
+  assert repr(fd) == (
+    'FrozenDict({\n'
+    '    a: array([[[0., 0.],\n'
+    '            [0., 0.]],\n'
+    '    \n'
+    '           [[0., 0.],\n'
+    '            [0., 0.]]]),\n'
+    '})'
+  )
+  odd_keys = FrozenDict({'a b': 1, 'c\n': 2, (1, 2): 3})
+  assert repr(odd_keys) == 'FrozenDict({\n    a b: 1,\n    c\n    : 2,\n    (1, 2): 3,\n})'
+  assert str(odd_keys) == repr(odd_keys) == f'{odd_keys}'
+
+
+def test_repr_of_mixed_nesting():
+  fd = FrozenDict({'b': {'y': 1, 'x': [1, 2]}, 'a': (3, {'q': 4}), 'e': {}, 1: None})
+  assert repr(fd) == (
+    'FrozenDict({\n    b: {\n        y: 1,\n        x: [1, 2],\n    },\n'
+    "    a: (3, {'q': 4}),\n    e: {},\n    1: None,\n})"
+  )
+  # a FrozenDict inside a list keeps its own repr
+  assert repr(FrozenDict(a=[FrozenDict(b=1)])) == (
+    'FrozenDict({\n    a: [FrozenDict({\n        b: 1,\n    })],\n})'
+  )
+  assert repr(FrozenDict(a=collections.OrderedDict(z=1))) == (
+    'FrozenDict({\n    a: {\n        z: 1,\n    },\n})'
+  )
+
+
+def test_keys_and_values_views():
+  fd = FrozenDict({'b': {'y': 1}, 'a': 2})
+  keys, values = fd.keys(), fd.values()
+  assert type(keys) is frozen_dict.FrozenKeysView and type(values) is frozen_dict.FrozenValuesView
+  assert repr(keys) == "frozen_dict_keys(['b', 'a'])"
+  assert repr(FrozenDict(a=1).values()) == 'frozen_dict_values([1])'
+  assert repr(values) == 'frozen_dict_values([FrozenDict({\n    y: 1,\n}), 2])'
+  assert keys & {'a', 'z'} == {'a'} and keys == {'a', 'b'} and 'a' in keys and len(values) == 2
+  assert 2 in values
+  for cls in (frozen_dict.FrozenKeysView, frozen_dict.FrozenValuesView):
+    assert cls.__module__ == 'flaxen.core.frozen_dict'
 
 
 def test_tree_map_flattens_sorted_while_printing_keeps_insertion_order():
@@ -147,6 +207,32 @@ def test_copy_and_pop_methods():
     fd.pop('zzz')
 
 
+def test_copy_method_follows_the_reference():
+  # additions go through unfreeze: a FrozenDict addition comes in with sorted keys
+  added = FrozenDict(a=1).copy(FrozenDict(c={'z': 1, 'b': 2}, b=3))
+  assert list(added) == ['a', 'b', 'c'] and list(added['c']) == ['b', 'z']
+  kept = FrozenDict(a=1).copy({'c': {'z': 1, 'b': 2}, 'b': 3})  # a plain dict keeps its order
+  assert list(kept) == ['a', 'c', 'b'] and list(kept['c']) == ['z', 'b']
+  sub = type('Sub', (FrozenDict,), {})
+  assert type(sub(a=1).copy({'b': 2})) is sub and type(sub(a=1, b=2).pop('a')[0]) is sub
+
+
+def test_unfreeze_sorts_frozen_levels_like_a_tree_map():
+  fd = FrozenDict({'b': 1, 'a': {'d': [1, {'z': 1, 'y': 2}], 'c': None}})
+  out = fd.unfreeze()
+  assert out == {'a': {'c': None, 'd': [1, {'y': 2, 'z': 1}]}, 'b': 1}
+  assert list(out) == ['a', 'b'] and list(out['a']) == ['c', 'd']
+  assert list(out['a']['d'][1]) == ['y', 'z']  # dicts inside lists are rebuilt too
+  leaf = np.arange(2)
+  assert unfreeze(FrozenDict(w=leaf))['w'] is leaf  # leaves are shared
+  in_list = unfreeze(FrozenDict({'b': [FrozenDict(z=1, a=2)]}))['b'][0]
+  assert type(in_list) is FrozenDict and list(in_list) == ['a', 'z']
+  # a plain dict keeps its own order; FrozenDicts inside it are unfrozen sorted
+  mixed = unfreeze({'b': 1, 'a': FrozenDict({'d': 1, 'c': 2}), 'e': {'g': 1, 'f': 2}})
+  assert list(mixed) == ['b', 'a', 'e'] and list(mixed['a']) == ['c', 'd']
+  assert list(mixed['e']) == ['g', 'f']
+
+
 def test_unfreeze_method_and_function():
   fd = FrozenDict({'a': {'b': {'c': 1}}})
   d = fd.unfreeze()
@@ -177,17 +263,41 @@ def test_module_copy_and_pop_on_dicts_and_frozen_dicts():
   assert rest == {'b': {'c': 2}} and val == 1 and 'a' in d
   frest, fval = pop(freeze(d), 'a')
   assert isinstance(frest, FrozenDict) and fval == 1
-  with pytest.raises(TypeError):
+  with pytest.raises(TypeError, match=r"^Expected FrozenDict or dict, got <class 'list'>$"):
     copy([1], {})
-  with pytest.raises(TypeError):
+  with pytest.raises(TypeError, match=r"^Expected FrozenDict or dict, got <class 'tuple'>$"):
     pop((1,), 0)
+  with pytest.raises(KeyError):
+    pop({'a': 1}, 'zz')
+
+
+def test_module_copy_and_pop_on_dicts_rebuild_them_like_a_tree_map():
+  leaf_list = [2]
+  d = {'b': {'y': 1, 'x': 2}, 'a': 3, 'f': FrozenDict(k={'j': 1}), 'n': None, 't': (1, leaf_list)}
+  new = copy(d, {'c': 1, 'a': 0})
+  assert list(new) == ['a', 'b', 'f', 'n', 't', 'c'] and list(new['b']) == ['x', 'y']
+  assert type(new['f']) is FrozenDict and new['n'] is None
+  assert new['t'][1] == [2] and new['t'][1] is not leaf_list and new['b'] is not d['b']
+  rest, value = pop({'c': 1, 'b': 1, 'a': {'d': 1, 'c': 2}}, 'b')
+  assert value == 1 and list(rest) == ['a', 'c'] and list(rest['a']) == ['c', 'd']
+  ordered = copy(collections.OrderedDict(b=1, a=2))
+  assert type(ordered) is collections.OrderedDict and list(ordered) == ['b', 'a']
+  assert list(copy({'a': 1}, FrozenDict(b={'c': 1}))) == ['a', 'b']
 
 
 def test_pretty_repr_function():
   assert pretty_repr({'a': 1, 'b': {'c': 'x'}}) == "{\n    a: 1,\n    b: {\n        c: 'x',\n    },\n}"
   assert pretty_repr({}) == '{}'
-  assert pretty_repr([1, 2]) == '[1, 2]'
-  assert pretty_repr(FrozenDict({'a': 1}), num_spaces=1) == 'FrozenDict({\n a: 1,\n})'
+  assert pretty_repr([1, 2]) == '[1, 2]' and pretty_repr(3) == '3'
+  assert pretty_repr([{'a': 1}]) == "[{'a': 1}]"
+  assert pretty_repr({'b': {'y': 1}}, 0) == '{\nb: {\ny: 1,\n},\n}'
+  # as in the reference, a FrozenDict ignores num_spaces here (its method honours it)
+  assert pretty_repr(FrozenDict({'a': 1}), num_spaces=1) == 'FrozenDict({\n    a: 1,\n})'
+  assert FrozenDict({'a': 1}).pretty_repr(num_spaces=1) == 'FrozenDict({\n a: 1,\n})'
+  # inside a plain dict a FrozenDict prints as its own repr, indented as a unit
+  assert pretty_repr({'z': FrozenDict({'b': {'y': 1}}), 'e': {}}) == (
+    '{\n    z: FrozenDict({\n        b: {\n            y: 1,\n        },\n    }),\n    e: {},\n}'
+  )
 
 
 def test_pickle_and_copy_module():
@@ -196,9 +306,15 @@ def test_pickle_and_copy_module():
   assert isinstance(back, FrozenDict) and isinstance(back['b'], FrozenDict)
   np.testing.assert_array_equal(back['a'], np.arange(3))
   assert back['b'] == {'c': 1}
-  assert pycopy.copy(fd) is fd
+  shallow = pycopy.copy(fd)
+  assert shallow == fd and type(shallow) is FrozenDict
   deep = pycopy.deepcopy(fd)
   assert isinstance(deep, FrozenDict) and deep['a'] is not fd['a']
+  # pickles carry the unfrozen contents, whose keys are sorted (as the reference's)
+  unsorted = FrozenDict({'b': {'y': 1, 'x': 2}, 'a': 1})
+  for again in (pickle.loads(pickle.dumps(unsorted)), pycopy.deepcopy(unsorted),
+                pycopy.copy(unsorted)):
+    assert list(again) == ['a', 'b'] and list(again['b']) == ['x', 'y']
 
 
 def test_unsafe_skip_copy_keeps_the_given_dict():

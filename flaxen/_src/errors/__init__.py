@@ -17,6 +17,7 @@ from flaxen._src.errors.checkpoint import (
   MPARestoreTargetRequiredError,
   MPARestoreTypeNotMatchError,
 )
+from flaxen._src.errors.cursor import CursorFindError, TraverseTreeError
 from flaxen._src.errors.module import (
   ApplyModuleInvalidMethodError,
   AssignSubModuleError,
@@ -36,6 +37,7 @@ from flaxen._src.errors.module import (
 from flaxen._src.errors.scope import (
   ApplyScopeInvalidVariablesStructureError,
   ApplyScopeInvalidVariablesTypeError,
+  ImmutableVariableError,
   InvalidFilterError,
   InvalidRngError,
   InvalidScopeError,
@@ -49,6 +51,7 @@ from flaxen._src.errors.scope import (
 )
 from flaxen._src.errors.transform import (
   PartitioningUnspecifiedError,
+  TraceContextError,
   TransformedMethodReturnValueError,
   TransformTargetError,
 )

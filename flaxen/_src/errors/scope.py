@@ -242,3 +242,20 @@ class JaxTransformError(FlaxError, RuntimeError):
 
   def __init__(self):
     super().__init__('Jax transforms and Flax models cannot be mixed.')
+
+
+@set_module('flaxen.errors')
+class ImmutableVariableError(FlaxError, ValueError):
+  """A variable in immutable mode was written to.
+
+  The reference raises this for its NNX variables, which flaxen does not
+  implement; Linen code hits ``ModifyScopeVariableError`` instead. The class
+  exists so that ``except errors.ImmutableVariableError`` keeps working. Make
+  the collection mutable, or leave the variable's value alone.
+
+  Args:
+    message: what was written where.
+  """
+
+  def __init__(self, message: str):
+    super().__init__(message)

@@ -60,3 +60,18 @@ class TransformedMethodReturnValueError(FlaxError, TypeError):
   def __init__(self, name):
     self.name = name
     super().__init__(f'Transformed module method {name} cannot return Modules or Variables.')
+
+
+@set_module('flaxen.errors')
+class TraceContextError(FlaxError, RuntimeError):
+  """State was changed from inside a JAX trace it does not belong to.
+
+  The reference raises this for NNX objects updated under a different trace
+  level (flaxen has no NNX; Linen code hits ``JaxTransformError`` or a JAX
+  tracer leak instead). The class exists so that ``except
+  errors.TraceContextError`` keeps working. Pass state in and out of the
+  transform explicitly instead of mutating it from inside.
+
+  Args:
+    message: what was changed where.
+  """

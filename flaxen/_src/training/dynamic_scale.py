@@ -25,6 +25,7 @@ from jax import lax
 
 from flaxen._src.public import set_module
 from flaxen._src.tree import struct
+from flaxen._src.typing import Array
 
 _PUBLIC = 'flaxen.training.dynamic_scale'
 _F32 = jnp.finfo(jnp.float32)
@@ -42,9 +43,21 @@ class DynamicScaleResult(NamedTuple):
   """
 
   dynamic_scale: DynamicScale
-  finite: jax.Array
+  finite: Array
   aux: Any
   grad: Any
+
+
+def _all_finite(tree: Any) -> jax.Array:
+  """One boolean: every element of every leaf is finite (leaves folded in order)."""
+  def fold(ok: jax.Array, leaf: Any) -> jax.Array:
+    return ok & jnp.all(lax.is_finite(leaf))
+
+  return functools.reduce(fold, jax.tree_util.tree_leaves(tree), jnp.array(True))
+
+
+def _unscaled_f32(grads: Any, scale: Any) -> Any:
+  return jax.tree_util.tree_map(lambda g: jnp.asarray(g, jnp.float32) / scale, grads)
 
 
 @set_module(_PUBLIC)
@@ -57,7 +70,8 @@ class DynamicScale(struct.PyTreeNode):
     growth_interval: finite steps between two growths.
     fin_steps: finite steps since the last growth or non-finite step.
     scale: the current loss scale.
-    minimum_scale: lower bound of the scale (``None``: no bound).
+    minimum_scale: lower bound of the scale (``None``: no bound); by default
+      the smallest normal float32, as a ``numpy.float32``.
 
   Example:
     >>> import jax.numpy as jnp
@@ -71,9 +85,29 @@ class DynamicScale(struct.PyTreeNode):
   growth_factor: float = struct.field(pytree_node=False, default=2.0)
   backoff_factor: float = struct.field(pytree_node=False, default=0.5)
   growth_interval: int = struct.field(pytree_node=False, default=2000)
-  fin_steps: Any = 0
-  scale: Any = 65536.0
-  minimum_scale: float | None = struct.field(pytree_node=False, default=float(_F32.tiny))
+  fin_steps: int = 0
+  scale: float = 65536.0
+  minimum_scale: float | None = struct.field(pytree_node=False, default=_F32.tiny)
+
+  def _grown_scale(self) -> jax.Array:
+    """The scale after a growth, never above the largest float32."""
+    return jnp.minimum(self.scale * self.growth_factor, _F32.max)
+
+  def _backed_off_scale(self) -> Any:
+    """The scale after a non-finite step, never below ``minimum_scale``."""
+    shrunk = self.scale * self.backoff_factor
+    if self.minimum_scale is None:
+      return shrunk
+    return jnp.maximum(shrunk, self.minimum_scale)
+
+  def _after_step(self, finite: jax.Array) -> DynamicScale:
+    """The state for the next step, given whether this step's gradients were finite."""
+    due = self.fin_steps == self.growth_interval
+    scale_when_finite = jnp.where(due & finite, self._grown_scale(), self.scale)
+    return self.replace(
+      fin_steps=jnp.where(due | ~finite, 0, self.fin_steps + 1),
+      scale=jnp.where(finite, scale_when_finite, self._backed_off_scale()),
+    )
 
   def value_and_grad(
     self,
@@ -94,32 +128,26 @@ class DynamicScale(struct.PyTreeNode):
     Returns:
       A function with ``fun``'s arguments returning a ``DynamicScaleResult``.
     """
-
-    def scaled(*args):
-      out = fun(*args)
-      return (self.scale * out[0], out[1]) if has_aux else self.scale * out
-
-    grad_fn = jax.value_and_grad(scaled, argnums, has_aux)
+    scale = self.scale
 
     @functools.wraps(fun)
-    def wrapper(*args) -> DynamicScaleResult:
-      value, grad = grad_fn(*args)
-      value = (value[0] / self.scale, value[1]) if has_aux else value / self.scale
-      grad = jax.tree_util.tree_map(lambda g: jnp.asarray(g, jnp.float32) / self.scale, grad)
-      if axis_name is not None:
-        grad = lax.pmean(grad, axis_name)
-      finite = jnp.array(True)
-      for g in jax.tree_util.tree_leaves(grad):
-        finite &= jnp.all(lax.is_finite(g))
-      grow = self.fin_steps == self.growth_interval
-      grown = jnp.minimum(self.scale * self.growth_factor, _F32.max)
-      fin_scale = jnp.where(grow & finite, grown, self.scale)
-      inf_scale = self.scale * self.backoff_factor
-      if self.minimum_scale is not None:
-        inf_scale = jnp.maximum(inf_scale, self.minimum_scale)
-      new_scale = jnp.where(finite, fin_scale, inf_scale)
-      new_fin_steps = jnp.where(grow | ~finite, 0, self.fin_steps + 1)
-      new_self = self.replace(fin_steps=new_fin_steps, scale=new_scale)
-      return DynamicScaleResult(new_self, finite, value, grad)
+    def scaled_loss(*args):
+      out = fun(*args)
+      return (scale * out[0], out[1]) if has_aux else scale * out
 
-    return wrapper
+    differentiate = jax.value_and_grad(scaled_loss, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def step(*args) -> DynamicScaleResult:
+      scaled_value, scaled_grads = differentiate(*args)
+      if has_aux:
+        value = (scaled_value[0] / scale, scaled_value[1])
+      else:
+        value = scaled_value / scale
+      grads = _unscaled_f32(scaled_grads, scale)
+      if axis_name is not None:
+        grads = lax.pmean(grads, axis_name)
+      finite = _all_finite(grads)
+      return DynamicScaleResult(self._after_step(finite), finite, value, grads)
+
+    return step

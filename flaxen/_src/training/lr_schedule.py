@@ -26,9 +26,11 @@ from flaxen._src.public import set_module
 
 _PUBLIC = 'flaxen.training.lr_schedule'
 _log = logging.getLogger(__name__)
+# the reference's message (it logs it, it does not warn), then which factory was called
 _DEPRECATION = (
-  'flaxen.training.lr_schedule.%s is deprecated: use Optax schedules instead '
-  '(https://optax.readthedocs.io/en/latest/api/optimizer_schedules.html).'
+  'Learning rate schedules in ``flax.training`` are effectively deprecated in favor of Optax '
+  'schedules. Please refer to https://optax.readthedocs.io/en/latest/api.html#optimizer-schedules'
+  ' for alternatives. (flaxen.training.lr_schedule.%s)'
 )
 
 
@@ -50,7 +52,8 @@ def create_constant_learning_rate_schedule(
     warmup_length: if > 0, ramp linearly from 0 to 1 over that many epochs.
 
   Returns:
-    ``f(step) -> lr``.
+    ``f(step) -> lr`` (without warmup, ``base_learning_rate`` itself, as in the
+    reference).
 
   Example:
     >>> from flaxen.training import lr_schedule
@@ -61,7 +64,7 @@ def create_constant_learning_rate_schedule(
   _log.warning(_DEPRECATION, 'create_constant_learning_rate_schedule')
 
   def learning_rate_fn(step):
-    return _warmup(jnp.asarray(base_learning_rate), step, warmup_length, steps_per_epoch)
+    return _warmup(base_learning_rate, step, warmup_length, steps_per_epoch)
 
   return learning_rate_fn
 
@@ -93,14 +96,11 @@ def create_stepped_learning_rate_schedule(
     [1.0, 1.0, 0.1, 0.01]
   """
   _log.warning(_DEPRECATION, 'create_stepped_learning_rate_schedule')
-  for entry in lr_sched_steps:
-    if len(entry) != 2:
-      raise ValueError(f'lr_sched_steps entries must be [epoch, factor] pairs, got {entry!r}')
-  epochs = np.asarray([e for e, _ in lr_sched_steps], dtype=np.float64)
-  boundaries = jnp.asarray(np.round(epochs * steps_per_epoch).astype(np.int32))
-  values = jnp.asarray(
-    np.asarray([1.0] + [f for _, f in lr_sched_steps], dtype=np.float32) * base_learning_rate
-  )
+  # numpy (float64) arithmetic, as the reference: base * factor is rounded to float32 once,
+  # when the table meets jnp (0.1 * 0.1 -> 0.01f, not 0.1f * 0.1f)
+  epochs = np.asarray([entry[0] for entry in lr_sched_steps])
+  boundaries = np.round(epochs * steps_per_epoch).astype(int)
+  values = np.asarray([1.0] + [entry[1] for entry in lr_sched_steps]) * base_learning_rate
 
   def learning_rate_fn(step):
     index = jnp.sum(boundaries < step)

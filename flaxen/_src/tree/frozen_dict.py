@@ -9,17 +9,27 @@ Invariants:
     order; so the output of ``tree_map`` prints sorted;
   * the flattened form is computed once per instance and cached, which keeps
     the per-call overhead of ``jit`` on large variable trees low;
+  * the reference's observable details are kept: ``keys()``/``values()`` are
+    views printed as ``frozen_dict_keys([...])``/``frozen_dict_values([...])``;
+    ``unfreeze`` of a FrozenDict (and hence pickling, ``deepcopy`` and
+    ``copy``'s additions) sorts keys level by level as a ``tree_map`` would,
+    while ``unfreeze`` of a plain dict keeps its order; ``core.copy`` /
+    ``core.pop`` on a plain dict rebuild it with ``tree_map`` (sorted keys,
+    containers copied, FrozenDicts kept);
   * ``repr`` is ``pretty_repr()``: ``FrozenDict({`` then one ``key: value,`` per
-    line with unquoted keys and 4-space indentation, then ``})``.
+    line with unquoted keys, each line of the body (blank ones too) indented by
+    4 spaces, then ``})``; nested levels print as ``{...}``.
 """
 
 from __future__ import annotations
 
+import collections.abc
 from collections.abc import Hashable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 import jax
+import numpy as np
 
 from flaxen._src.public import set_module
 
@@ -40,6 +50,44 @@ def _sorted_keys(d: dict) -> tuple:
     return tuple(sorted(d))
   except TypeError:  # keys of mixed, unorderable types: still deterministic
     return tuple(sorted(d, key=lambda k: (type(k).__name__, repr(k))))
+
+
+def _identity(leaf: Any) -> Any:
+  return leaf
+
+
+def _rebuild(tree: Any) -> Any:
+  """A ``tree_map`` copy: containers rebuilt (dict keys sorted), leaves shared."""
+  return jax.tree_util.tree_map(_identity, tree)
+
+
+# values that are pytree leaves for sure, so ``_rebuild`` would return them as they are
+_PLAIN_LEAVES = (jax.Array, np.ndarray, np.generic, int, float, complex, str, bytes, type(None))
+
+
+@set_module('flaxen.core.frozen_dict')
+class FrozenKeysView(collections.abc.KeysView):
+  """The keys of a FrozenDict, printed as ``frozen_dict_keys([...])``."""
+
+  def __iter__(self) -> Iterator[Any]:
+    return iter(self._mapping)  # the mapping's own (C-level) iterator, not a generator
+
+  def __repr__(self) -> str:
+    return f'frozen_dict_keys({list(self)})'
+
+
+@set_module('flaxen.core.frozen_dict')
+class FrozenValuesView(collections.abc.ValuesView):
+  """The values of a FrozenDict, printed as ``frozen_dict_values([...])``."""
+
+  def __iter__(self) -> Iterator[Any]:
+    mapping = self._mapping
+    if isinstance(mapping, FrozenDict):  # values are stored frozen already
+      return iter(mapping._dict.values())
+    return super().__iter__()
+
+  def __repr__(self) -> str:
+    return f'frozen_dict_values({list(self)})'
 
 
 @set_module('flaxen.core.frozen_dict')
@@ -88,11 +136,11 @@ class FrozenDict(Mapping[K, V]):
   def __len__(self) -> int:
     return len(self._dict)
 
-  def keys(self):
-    return self._dict.keys()
+  def keys(self) -> FrozenKeysView:
+    return FrozenKeysView(self)
 
-  def values(self):
-    return self._dict.values()
+  def values(self) -> FrozenValuesView:
+    return FrozenValuesView(self)
 
   def items(self):
     return self._dict.items()
@@ -103,15 +151,13 @@ class FrozenDict(Mapping[K, V]):
   def __setitem__(self, key, value):
     raise ValueError('FrozenDict is immutable.')
 
-  def __delitem__(self, key):
-    raise ValueError('FrozenDict is immutable.')
-
   def __hash__(self) -> int:
+    # the reference's hash: the XOR of the hashes of the (key, value) pairs
     if self._hash is None:
-      h = 0
-      for item in self._dict.items():
-        h ^= hash(item)
-      self._hash = hash((len(self._dict), h))
+      mixed = 0
+      for pair in self._dict.items():
+        mixed ^= hash(pair)
+      self._hash = mixed
     return self._hash
 
   def __eq__(self, other):
@@ -125,15 +171,16 @@ class FrozenDict(Mapping[K, V]):
     return self.pretty_repr()
 
   def __reduce__(self):
-    return (type(self), (self._dict,))
-
-  def __copy__(self) -> FrozenDict[K, V]:
-    return self  # immutable
+    # pickles (and deep copies) carry the unfrozen, key-sorted contents, as the reference's
+    return (type(self), (unfreeze(self),))
 
   # --- functional updates ---
 
   def copy(self, add_or_replace: Mapping[K, V] = _EMPTY) -> FrozenDict[K, V]:
     """Returns a new FrozenDict with ``add_or_replace`` added or replaced.
+
+    The additions go through ``unfreeze`` first, as in the reference (so the
+    keys of FrozenDicts among them come out sorted).
 
     Example:
       >>> FrozenDict({'a': 1}).copy({'b': 2})
@@ -142,10 +189,10 @@ class FrozenDict(Mapping[K, V]):
           b: 2,
       })
     """
-    new = dict(self._dict)
-    for k, v in add_or_replace.items():
-      new[k] = _freeze_value(v)
-    return _wrap(new)
+    merged = dict(self._dict)
+    for key, value in unfreeze(add_or_replace).items():
+      merged[key] = _freeze_value(value)
+    return _wrap(merged) if type(self) is FrozenDict else type(self)(merged)
 
   def pop(self, key: K) -> tuple[FrozenDict[K, V], V]:
     """Removes ``key``; returns ``(new FrozenDict without key, its value)``.
@@ -159,17 +206,16 @@ class FrozenDict(Mapping[K, V]):
       KeyError: ``key`` is absent.
     """
     value = self._dict[key]
-    new = dict(self._dict)
-    del new[key]
-    return _wrap(new), value
+    rest = {k: v for k, v in self._dict.items() if k != key}
+    return (_wrap(rest) if type(self) is FrozenDict else type(self)(rest)), value
 
   def unfreeze(self) -> dict[K, V]:
-    """Returns a nested plain-dict copy (leaves are shared, not copied)."""
-    return {k: (v.unfreeze() if isinstance(v, FrozenDict) else v) for k, v in self._dict.items()}
+    """Returns a nested plain-dict copy (see the module function ``unfreeze``)."""
+    return unfreeze(self)
 
   def pretty_repr(self, num_spaces: int = 4) -> str:
     """The repr with one ``key: value,`` per line and ``num_spaces`` indentation."""
-    return f'FrozenDict({_pretty(self, num_spaces)})'
+    return f'FrozenDict({_pretty(self, num_spaces, _FROZEN_LEVELS)})'
 
   # --- pytree protocol ---
 
@@ -221,19 +267,22 @@ jax.tree_util.register_pytree_with_keys(
 )
 
 
-def _indent(text: str, num_spaces: int) -> str:
-  pad = ' ' * num_spaces
-  lines = text.split('\n')
-  return '\n'.join(pad + line if line else line for line in lines)
+# which values print as nested ``{...}`` levels: inside a FrozenDict its nested levels
+# (FrozenDicts or dicts); inside a plain dict only dicts (a FrozenDict value keeps its repr)
+_FROZEN_LEVELS = (dict, FrozenDict)
+_DICT_LEVELS = (dict,)
 
 
-def _pretty(x: Any, num_spaces: int) -> str:
-  if not isinstance(x, (dict, FrozenDict)):
+def _pretty(x: Any, num_spaces: int, levels: tuple[type, ...]) -> str:
+  if not isinstance(x, levels):
     return repr(x)
   if not x:
     return '{}'
-  body = ''.join(f'{k}: {_pretty(v, num_spaces)},\n' for k, v in x.items())
-  return '{\n' + _indent(body, num_spaces) + '}'
+  entries = ''.join(f'{k}: {_pretty(v, num_spaces, levels)},\n' for k, v in x.items())
+  pad = ' ' * num_spaces
+  # every line of the entries is indented, blank ones included (the last split is empty)
+  indented = ''.join(pad + line + '\n' for line in entries.split('\n')[:-1])
+  return '{\n' + indented + '}'
 
 
 @set_module('flaxen.core.frozen_dict')
@@ -244,15 +293,45 @@ def freeze(xs: Mapping[Any, Any]) -> FrozenDict[Any, Any]:
   return FrozenDict(xs)
 
 
+_leaf_types: set[type] = set()  # concrete types already found to be plain leaves
+
+
+def _thaw_value(value: Any) -> Any:
+  kind = type(value)
+  if kind in _leaf_types:
+    return value
+  if isinstance(value, FrozenDict):
+    return _thaw(value)
+  if isinstance(value, _PLAIN_LEAVES):
+    _leaf_types.add(kind)
+    return value
+  return _rebuild(value)
+
+
+def _thaw(frozen: FrozenDict) -> dict:
+  """A FrozenDict as the reference unfreezes it: ``tree_map`` over its nested dicts."""
+  inner = frozen._dict
+  return {key: _thaw_value(inner[key]) for key in _sorted_keys(inner)}
+
+
 @set_module('flaxen.core.frozen_dict')
 def unfreeze(x: Any) -> Any:
   """Turns a (nested) FrozenDict or dict into nested plain dicts.
 
-  Dicts are copied level by level (so the result can be mutated freely); leaves
-  are shared. Anything else is returned unchanged.
+  A FrozenDict is copied as ``jax.tree_util.tree_map`` copies its nested
+  dicts: every level comes out with sorted keys, containers (lists, tuples,
+  dicts) are rebuilt, leaves are shared. A plain dict is copied level by level
+  in its own order, each FrozenDict inside it unfrozen as above. Anything else
+  is returned unchanged.
+
+  Example:
+    >>> unfreeze(FrozenDict({'b': 1, 'a': {'d': 2, 'c': 3}}))
+    {'a': {'c': 3, 'd': 2}, 'b': 1}
+    >>> unfreeze({'b': 1, 'a': {'d': 2, 'c': 3}})
+    {'b': 1, 'a': {'d': 2, 'c': 3}}
   """
   if isinstance(x, FrozenDict):
-    return x.unfreeze()
+    return _thaw(x)
   if isinstance(x, dict):
     return {k: unfreeze(v) for k, v in x.items()}
   return x
@@ -262,15 +341,23 @@ def unfreeze(x: Any) -> Any:
 def copy(x: Any, add_or_replace: Mapping[Any, Any] = _EMPTY) -> Any:
   """Returns a copy of ``x`` with ``add_or_replace`` merged in (FrozenDict or dict).
 
+  A plain dict is copied as ``jax.tree_util.tree_map`` copies it (keys sorted,
+  containers rebuilt, FrozenDicts inside kept), then updated, as in the
+  reference.
+
+  Example:
+    >>> copy({'b': 1, 'a': 2}, {'c': 3})
+    {'a': 2, 'b': 1, 'c': 3}
+
   Raises:
     TypeError: ``x`` is neither a FrozenDict nor a dict.
   """
   if isinstance(x, FrozenDict):
     return x.copy(add_or_replace)
   if isinstance(x, dict):
-    new = unfreeze(x)
-    new.update(add_or_replace)
-    return new
+    fresh = _rebuild(x)
+    fresh.update(add_or_replace)
+    return fresh
   raise TypeError(f'Expected FrozenDict or dict, got {type(x)}')
 
 
@@ -285,15 +372,30 @@ def pop(x: Any, key: Any) -> tuple[Any, Any]:
   if isinstance(x, FrozenDict):
     return x.pop(key)
   if isinstance(x, dict):
-    new = unfreeze(x)
-    value = new.pop(key)
-    return new, value
+    fresh = _rebuild(x)  # as ``copy``: a tree_map copy, keys sorted
+    value = fresh.pop(key)
+    return fresh, value
   raise TypeError(f'Expected FrozenDict or dict, got {type(x)}')
 
 
 @set_module('flaxen.core.frozen_dict')
 def pretty_repr(x: Any, num_spaces: int = 4) -> str:
-  """Pretty-prints FrozenDicts and dicts one entry per line; ``repr(x)`` otherwise."""
+  """Pretty-prints FrozenDicts and dicts one entry per line; ``repr(x)`` otherwise.
+
+  As in the reference, a FrozenDict always prints with its default 4-space
+  indentation here (``num_spaces`` applies to plain dicts; use
+  ``FrozenDict.pretty_repr(num_spaces)`` for a FrozenDict), and FrozenDicts
+  inside a plain dict print as their own ``FrozenDict({...})`` repr.
+
+  Example:
+    >>> print(pretty_repr({'a': {'b': 1}, 'c': []}, num_spaces=2))
+    {
+      a: {
+        b: 1,
+      },
+      c: [],
+    }
+  """
   if isinstance(x, FrozenDict):
-    return x.pretty_repr(num_spaces)
-  return _pretty(x, num_spaces)
+    return x.pretty_repr()
+  return _pretty(x, num_spaces, _DICT_LEVELS)

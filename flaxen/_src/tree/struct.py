@@ -1,17 +1,25 @@
-"""Struct dataclasses: frozen dataclasses that are JAX pytrees (``flaxen.struct``).
+"""Struct dataclasses: dataclasses that are JAX pytrees (``flaxen.struct``).
 
 Invariants:
-  * ``dataclass(cls)`` returns the same class object turned into a frozen
-    dataclass; assigning a field raises ``dataclasses.FrozenInstanceError``;
-    ``obj.replace(**updates)`` returns a modified copy;
+  * ``dataclass(cls)`` returns ``cls`` turned into a dataclass (a new class
+    only when ``slots=True``, as ``dataclasses`` does), frozen unless
+    ``frozen=False`` is passed; assigning a field of a frozen one raises
+    ``dataclasses.FrozenInstanceError``; ``obj.replace(**updates)`` returns a
+    modified copy;
   * fields declared with ``field(pytree_node=False)`` are static: they travel in
     the pytree's aux data (must be hashable for ``jit``); all other ``init``
     fields are children, keyed by ``jax.tree_util.GetAttrKey``;
   * unflattening calls the constructor with every init field, as
     ``jax.tree_util.register_dataclass`` does (keep ``__init__`` 1:1 with the
     fields; put smart constructors in classmethods);
-  * applying ``dataclass`` twice is a no-op;
-  * struct classes carry ``__flaxen_struct__ = True`` and the cached field
+  * applying ``dataclass`` to a class it already made is a no-op (whatever the
+    arguments); a subclass of a struct class is a plain class until decorated
+    itself (``PyTreeNode`` subclasses are decorated automatically);
+  * ``PyTreeNode`` subclasses cooperate with ``__init_subclass__`` of other
+    bases (``typing.Generic`` included, so ``class Box(PyTreeNode, Generic[T])``
+    and ``Box[int](...)`` work);
+  * struct classes carry the reference's ``_flax_dataclass = True`` flag,
+    flaxen's ``__flaxen_struct__ = True`` mark and the cached field
     tuples ``__flaxen_data_fields__`` / ``__flaxen_meta_fields__`` so the
     serialization layer (which may not import this module's callers) can
     recognise them; each ``dataclasses.Field`` keeps
@@ -21,7 +29,9 @@ Invariants:
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, TypeVar
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
 
 import jax
 from typing_extensions import dataclass_transform
@@ -29,6 +39,7 @@ from typing_extensions import dataclass_transform
 from flaxen._src.public import set_module
 
 T = TypeVar('T')
+TNode = TypeVar('TNode', bound='PyTreeNode')
 
 _STRUCT_MARK = '__flaxen_struct__'
 
@@ -55,17 +66,29 @@ def _replace(self, **updates):
   return dataclasses.replace(self, **updates)
 
 
+@overload
+@dataclass_transform(field_specifiers=(field,))
+def dataclass(clz: type[T], **kwargs: Any) -> type[T]: ...
+
+
+@overload
+@dataclass_transform(field_specifiers=(field,))
+def dataclass(**kwargs: Any) -> Callable[[type[T]], type[T]]: ...
+
+
 @set_module('flaxen.struct')
 @dataclass_transform(field_specifiers=(field,))
-def dataclass(clz: type[T] | None = None, **kwargs) -> Any:
-  """Turns ``clz`` into a frozen dataclass registered as a JAX pytree.
+def dataclass(clz: type[T] | None = None, **kwargs: Any) -> Any:
+  """Turns ``clz`` into a dataclass (frozen by default) registered as a JAX pytree.
 
   Args:
     clz: the class; when omitted, returns a decorator (``@dataclass(kw_only=True)``).
-    **kwargs: passed to ``dataclasses.dataclass`` (``frozen`` is always True).
+    **kwargs: passed to ``dataclasses.dataclass``; ``frozen`` defaults to True
+      (``frozen=False`` makes instances mutable, as in the reference).
 
   Returns:
-    ``clz`` itself, now a frozen dataclass and a pytree.
+    The dataclass: ``clz`` itself, or the new class ``dataclasses`` builds for
+    ``slots=True``.
 
   Example:
     >>> from flaxen import struct
@@ -81,12 +104,10 @@ def dataclass(clz: type[T] | None = None, **kwargs) -> Any:
     2.0
   """
   if clz is None:
-    return lambda c: dataclass(c, **kwargs)
+    return functools.partial(dataclass, **kwargs)
   if clz.__dict__.get(_STRUCT_MARK, False):
     return clz
-  if kwargs.get('frozen', True) is not True:
-    raise ValueError('struct dataclasses are always frozen; do not pass frozen=False.')
-  kwargs['frozen'] = True
+  kwargs.setdefault('frozen', True)
   data_clz = dataclasses.dataclass(**kwargs)(clz)
 
   data_fields, meta_fields, dropped = [], [], []
@@ -100,6 +121,7 @@ def dataclass(clz: type[T] | None = None, **kwargs) -> Any:
 
   data_clz.replace = _replace
   setattr(data_clz, _STRUCT_MARK, True)
+  data_clz._flax_dataclass = True
   data_clz.__flaxen_data_fields__ = tuple(data_fields)
   data_clz.__flaxen_meta_fields__ = tuple(meta_fields)
   jax.tree_util.register_dataclass(data_clz, data_fields, meta_fields, drop_fields=dropped)
@@ -131,8 +153,13 @@ class PyTreeNode:
   """
 
   def __init_subclass__(cls, **kwargs):
+    super().__init_subclass__()  # e.g. typing.Generic records the type parameters here
     dataclass(cls, **kwargs)
 
-  if TYPE_CHECKING:  # the real method is installed on each subclass
-    def replace(self: T, **overrides) -> T:  # pragma: no cover
-      ...
+  def __init__(self, *args, **kwargs):
+    # replaced by the dataclass __init__ of every subclass; the base holds no fields
+    raise NotImplementedError('PyTreeNode is a base class: subclass it to define fields.')
+
+  def replace(self: TNode, **overrides: Any) -> TNode:
+    """Returns a copy with ``overrides`` applied (installed on every subclass)."""
+    raise NotImplementedError('PyTreeNode is a base class: subclass it to define fields.')
