@@ -169,6 +169,19 @@ class TwoLayers(nn.Module):
     return nn.Dense(5, dot_general_cls=nn.Fp8DotGeneralOp)(h)
 
 
+def case_attention():
+  # FP8 projections (direct and qdq) and FP8 einsums inside the attention layer
+  model = nn.MultiHeadDotProductAttention(
+    num_heads=2, qkv_features=8, qkv_dot_general_cls=nn.Fp8DirectDotGeneralOp,
+    out_dot_general_cls=nn.Fp8DotGeneralOp,
+    qk_attn_weights_einsum_cls=functools.partial(nn.Fp8Einsum, amax_history_length=5),
+    attn_weights_value_einsum_cls=nn.Fp8Einsum)
+  x = jax.random.normal(jax.random.key(1), (2, 4, 6))
+  variables = model.init(KEY, x)
+  grads = jax.grad(lambda v: jnp.sum(model.apply(v, x) ** 2))(variables)
+  return {"vars": variables, "y": model.apply(variables, x), "grads": grads}
+
+
 def _quiet(fn):
   """Runs ``fn`` without the (expected) Fp8DotGeneralOp DeprecationWarning."""
 
@@ -199,6 +212,7 @@ CASES = {
     dot_general_cls=functools.partial(nn.Fp8DirectDotGeneralOp, amax_history_length=4))),
   "einsum": lambda: _train(EinsumModel()),
   "two_layers": _quiet(lambda: _train(TwoLayers(), steps=4)),
+  "attention": _quiet(case_attention),
 }
 
 EXPECTED = {
@@ -214,6 +228,7 @@ EXPECTED = {
   'dense_general_direct': 'aee4100446f4',
   'einsum': 'a9c99c6496ea',
   'two_layers': '370ec0aed29a',
+  'attention': '5f1e9156dd16',
 }
 
 

@@ -19,6 +19,7 @@ Nothing here touches the core call path: recording attaches through ``intercept_
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -113,7 +114,7 @@ def _detached(mod: Any) -> Any:
 def _record_calls(module: Any, init_args: tuple, init_kwargs: dict) -> tuple[list[_Call], Any]:
   """Runs ``module.init`` abstractly; returns the recorded calls and the variable shapes."""
   calls: list[_Call] = []
-  counter = iter(range(1 << 62))
+  counter = itertools.count()
 
   def recorder(next_fun, args, kwargs, context):
     mod = context.module
