@@ -5,6 +5,8 @@ reference's ``flax.core.nn`` bit for bit, with masks, dropout and multi-axis att
 the decoding cache reproduces full causal attention one position at a time.
 """
 
+import hashlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -149,3 +151,35 @@ def test_custom_attention_fn_runs_in_a_child_scope():
 
   core.init(mha)(jax.random.key(0), X, None, num_heads=2, attention_fn=attention)
   assert seen == [("attention_0",)]
+
+
+def _trace(fn, *args, **kwargs):
+  def text():
+    rngs = {"params": jax.random.key(0), "dropout": jax.random.key(1)}
+    _, v = core.init(fn)(rngs, *args, **kwargs)
+    return str(jax.make_jaxpr(
+      lambda v, r: core.apply(fn)(v, *args, rngs=r, **kwargs))(v, rngs))
+
+  return text
+
+
+# Applying attention traces to the reference's jaxpr, op for op (TRACE_HASHES: the
+# reference's, same code).
+TRACES = {
+  "mha_causal_dropout": _trace(mha, X, None, num_heads=2, causal_mask=True, dropout_rate=0.1),
+  "mha_masks_bf16": _trace(mha, X, X * 2, num_heads=3, qkv_features=9, padding_mask=PADDING,
+                           segmentation=SEGMENTS, dtype=jnp.bfloat16),
+  "dpa_2d": _trace(nn.dot_product_attention, Q2D, Q2D, Q2D, axis=(1, 2), dropout_rate=0.5,
+                   broadcast_dropout=False),
+}
+
+TRACE_HASHES = {
+  'mha_causal_dropout': '8edac02b9ac1',
+  'mha_masks_bf16': '0fab63ca6585',
+  'dpa_2d': '3373006ecbed',
+}
+
+
+@pytest.mark.parametrize("name", list(TRACES))
+def test_traces_equal_the_reference(name):
+  assert hashlib.sha1(TRACES[name]().encode()).hexdigest()[:12] == TRACE_HASHES[name]

@@ -4,6 +4,8 @@ Values (outputs, parameters, running statistics after an update) equal the refer
 ``flax.core.nn`` bit for bit (hashes in EXPECTED, made with the reference; see conftest.py).
 """
 
+import hashlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -111,3 +113,33 @@ def test_group_norm_errors():
   with pytest.raises(ValueError, match=r"Number of channels \(4\) is not multiple of the "
                                        r"group size \(3\)\."):
     core.init(nn.group_norm)(jax.random.key(0), IMG, num_groups=None, group_size=3)
+
+
+def _trace(fn, *args, **kwargs):
+  def text():
+    _, v = core.init(fn)(jax.random.key(0), *args, **kwargs)
+    return str(jax.make_jaxpr(
+      lambda v: core.apply(fn, mutable=True)(v, *args, **kwargs))(v))
+
+  return text
+
+
+# Applying these layers traces to the reference's jaxpr, op for op (TRACE_HASHES: the
+# reference's, same code); layer_norm keeps its implicit rank promotion local, so it also
+# runs under this suite's jax_numpy_rank_promotion='raise'.
+TRACES = {
+  "batch_norm": _trace(nn.batch_norm, IMG, axis=(1, -1), momentum=0.9),
+  "layer_norm_bf16": _trace(nn.layer_norm, X.astype(jnp.bfloat16), dtype=jnp.float32),
+  "group_norm": _trace(nn.group_norm, IMG, num_groups=2),
+}
+
+TRACE_HASHES = {
+  'batch_norm': '48fca911e108',
+  'layer_norm_bf16': '1af830219be5',
+  'group_norm': '07725acacda2',
+}
+
+
+@pytest.mark.parametrize("name", list(TRACES))
+def test_traces_equal_the_reference(name):
+  assert hashlib.sha1(TRACES[name]().encode()).hexdigest()[:12] == TRACE_HASHES[name]

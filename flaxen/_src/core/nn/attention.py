@@ -102,8 +102,8 @@ def dot_product_attention(
   # everything that is neither attended over nor contracted: batch, other axes, heads
   batch_axes = tuple(int(d) for d in np.delete(range(n), axes + (n - 1,)))
   qk_order = batch_axes + axes + (n - 1,)
-  q = query.transpose(qk_order)
   k = key.transpose(qk_order)
+  q = query.transpose(qk_order)
   v = value.transpose(batch_axes + (n - 1,) + axes)
 
   q = q / jnp.sqrt(depth).astype(dtype)
@@ -191,9 +191,10 @@ def _combine(masks: list[Array], dtype: Dtype) -> Array | None:
   if not masks:
     return None
   mask = functools.reduce(jnp.logical_and, masks)
+  attend = mask > 0
   keep = jnp.full(mask.shape, 0.0).astype(dtype)
   drop = jnp.full(mask.shape, -1e10).astype(dtype)
-  return lax.select(mask > 0, keep, drop)
+  return lax.select(attend, keep, drop)
 
 
 @set_module(_PUBLIC)

@@ -74,10 +74,10 @@ def make_padding_mask(
 
 def _lower_triangle(n: int, m: int, k: int = 0) -> Array:
   """``mask[i, j] = i + k >= j`` built from iotas (traced, so XLA can fuse it)."""
-  rows = lax.broadcast_in_dim(jnp.arange(n, dtype=jnp.int32), shape=(n, m),
-                              broadcast_dimensions=(0,))
-  cols = lax.broadcast(jnp.arange(m, dtype=jnp.int32), [n])
-  return lax.ge(rows + k, cols)
+  row_ids = jnp.arange(n, dtype=jnp.int32)
+  col_ids = jnp.arange(m, dtype=jnp.int32)
+  rows = lax.broadcast_in_dim(row_ids, shape=(n, m), broadcast_dimensions=(0,)) + k
+  return lax.ge(rows, lax.broadcast(col_ids, [n]))
 
 
 def make_causal_mask(key: Array, attention_axis: tuple[int, ...] | None = None,

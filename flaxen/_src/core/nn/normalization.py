@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 from jax.nn import initializers as jinit
@@ -139,17 +140,17 @@ def layer_norm(
     True
   """
   n = x.shape[-1]
-  # parameters get explicit leading unit axes: same values as implicit rank promotion,
-  # and it also works under jax_numpy_rank_promotion='raise'
-  as_row = lambda p: jnp.reshape(jnp.asarray(p, dtype), (1,) * (x.ndim - 1) + (n,))
-  mean = jnp.mean(x, axis=-1, keepdims=True)
-  var = jnp.mean(lax.square(x), axis=-1, keepdims=True) - lax.square(mean)
-  factor = lax.rsqrt(var + epsilon)
-  if scale:
-    factor = factor * as_row(scope.param('scale', scale_init, (n,)))
-  y = (x - mean) * factor
-  if bias:
-    y = y + as_row(scope.param('bias', bias_init, (n,)))
+  # The (features,) parameters meet (..., 1) statistics by rank promotion, as in the
+  # reference (same trace); allowed here even under jax_numpy_rank_promotion='raise'.
+  with jax.numpy_rank_promotion('allow'):
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    var = jnp.mean(lax.square(x), axis=-1, keepdims=True) - lax.square(mean)
+    factor = lax.rsqrt(var + epsilon)
+    if scale:
+      factor = factor * jnp.asarray(scope.param('scale', scale_init, (n,)), dtype)
+    y = (x - mean) * factor
+    if bias:
+      y = y + jnp.asarray(scope.param('bias', bias_init, (n,)), dtype)
   return y
 
 

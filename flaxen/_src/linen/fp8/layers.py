@@ -76,11 +76,11 @@ class Fp8DotGeneralBase(Module):
   e5m2_dtype: Dtype = jnp.float8_e5m2
 
   def setup(self) -> None:
-    shapes = {'history': (self.amax_history_length,), 'scale': (1,)}
+    # one (unused) key per kind, made in this order: the trace matches the reference's op for op
+    init_args = {'scale': (random.PRNGKey(0), (1,), jnp.float32)}
+    init_args['history'] = (random.PRNGKey(0), (self.amax_history_length,), jnp.float32)
     for name, init, kind in _META:
-      var = self.variable(OVERWRITE_WITH_GRADIENT, name, init(), random.PRNGKey(0), shapes[kind],
-                          jnp.float32)
-      setattr(self, name, var)
+      setattr(self, name, self.variable(OVERWRITE_WITH_GRADIENT, name, init(), *init_args[kind]))
 
   def _meta_values(self) -> dict[str, Array]:
     return {
