@@ -37,7 +37,7 @@ from flaxen._src.linen.module.module import Module
 from flaxen._src.public import set_module
 from flaxen._src.typing import Array, Dtype
 
-_PUBLIC = 'flaxen.linen'
+_PUBLIC = 'flaxen.linen.fp8_ops'
 
 #: the collection of FP8 meta variables; its gradients are the updated values
 OVERWRITE_WITH_GRADIENT = '_overwrite_with_gradient'
