@@ -166,3 +166,12 @@ from flaxen.linen.spmd import with_partitioning as with_partitioning
 # --- summary ---
 # isort: split
 from flaxen.linen.summary import tabulate as tabulate
+
+# --- fp8 (flaxen.linen.fp8_ops) ---
+# isort: split
+from flaxen.linen import fp8_ops as fp8_ops
+from flaxen.linen.fp8_ops import Fp8DirectDotGeneralOp as Fp8DirectDotGeneralOp
+from flaxen.linen.fp8_ops import Fp8DotGeneral as Fp8DotGeneral
+from flaxen.linen.fp8_ops import Fp8DotGeneralOp as Fp8DotGeneralOp
+from flaxen.linen.fp8_ops import Fp8Einsum as Fp8Einsum
+from flaxen.linen.fp8_ops import NANOOFp8DotGeneralOp as NANOOFp8DotGeneralOp

@@ -1,4 +1,4 @@
-"""One descriptor per public layer (linear, conv, embed, normalization, dropout, combinators).
+"""One descriptor per public layer (linear, conv, embed, normalization, dropout, combinators, fp8).
 
 A descriptor says how to build a small instance of the layer for a given float
 dtype, which inputs to feed it, and how to call ``init`` / ``apply``. The
@@ -57,6 +57,24 @@ def dt(dtype) -> dict:
   return {'dtype': dtype, 'param_dtype': dtype}
 
 
+class _Fp8EinsumDense(nn.Module):
+  """A dense layer whose contraction is an ``nn.Fp8Einsum``."""
+
+  features: int
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    w = self.param('kernel', nn.initializers.lecun_normal(), (x.shape[-1], self.features),
+                   self.param_dtype)
+    return nn.Fp8Einsum()('bi,io->bo', x.astype(self.dtype), w.astype(self.dtype))
+
+
+class _QuietFp8DotGeneralOp(nn.Fp8DotGeneralOp):
+  """``Fp8DotGeneralOp`` itself (only the exact class raises its DeprecationWarning)."""
+
+
 LAYERS: list[Layer] = [
   Layer('Dense', lambda d: (nn.Dense, (3,), dt(d)), lambda d: (normal(2, 4)(d),)),
   Layer('DenseGeneral', lambda d: (nn.DenseGeneral, ((2, 3),), dict(axis=(-2, -1), **dt(d))),
@@ -92,6 +110,15 @@ LAYERS: list[Layer] = [
                                                   nn.LayerNorm(**dt(d))],), {}),
         lambda d: (normal(2, 3)(d),)),
   Layer('PReLU', lambda d: (nn.PReLU, (), {'param_dtype': d}), lambda d: (normal(2, 5)(d),)),
+  # FP8 ops replace a layer's dot_general / einsum: exercised inside the layer they serve
+  *(Layer(name, lambda d, name=name: (nn.Dense, (3,), dict(dot_general_cls=getattr(nn, name),
+                                                           **dt(d))),
+          lambda d: (normal(2, 4)(d),))
+    for name in ('Fp8DotGeneral', 'Fp8DirectDotGeneralOp', 'NANOOFp8DotGeneralOp')),
+  Layer('Fp8DotGeneralOp', lambda d: (nn.Dense, (3,), dict(dot_general_cls=_QuietFp8DotGeneralOp,
+                                                            **dt(d))),
+        lambda d: (normal(2, 4)(d),)),
+  Layer('Fp8Einsum', lambda d: (_Fp8EinsumDense, (3,), dt(d)), lambda d: (normal(2, 4)(d),)),
 ]
 
 DESCRIPTORS: dict[str, Layer] = {layer.name: layer for layer in LAYERS}

@@ -95,3 +95,41 @@ def test_golden_adam_bytes(golden_dir):
   assert serialization.to_bytes(state) == golden.read_bytes()
   back = serialization.from_bytes(state, golden.read_bytes())
   assert back.step == 1
+
+
+def test_overwrite_with_gradient_name_is_public():
+  from flaxen.linen import fp8_ops
+
+  assert train_state.OVERWRITE_WITH_GRADIENT == '_overwrite_with_gradient'
+  assert train_state.OVERWRITE_WITH_GRADIENT == fp8_ops.OVERWRITE_WITH_GRADIENT
+
+
+def test_overwrite_collection_gets_no_optimizer_state():
+  from flaxen.core import freeze
+
+  owg = train_state.OVERWRITE_WITH_GRADIENT
+  params = freeze({'params': {'w': jnp.ones(2)}, owg: {'s': jnp.zeros(1)}})
+  s = train_state.TrainState.create(apply_fn=None, params=params, tx=optax.adam(0.5))
+  adam_state = s.opt_state[0]
+  assert set(adam_state.mu) == {'w'} and set(adam_state.nu) == {'w'}
+  grads = freeze({'params': {'w': jnp.ones(2)}, owg: {'s': jnp.full(1, 3.0)}})
+  s2 = s.apply_gradients(grads=grads)
+  # as in the reference: a plain dict of the two collections comes back
+  assert type(s2.params) is dict and list(s2.params) == ['params', owg]
+  np.testing.assert_allclose(s2.params['params']['w'], 0.5, rtol=1e-5)
+  np.testing.assert_array_equal(s2.params[owg]['s'], [3.0])
+
+
+def test_fp8_dense_trains_with_meta_overwritten():
+  from flaxen import linen as nn
+
+  owg = train_state.OVERWRITE_WITH_GRADIENT
+  model = nn.Dense(2, dot_general_cls=nn.Fp8DirectDotGeneralOp)
+  x = jnp.arange(6.0).reshape(2, 3)
+  s = train_state.TrainState.create(apply_fn=model.apply, params=model.init(jax.random.key(0), x),
+                                    tx=optax.sgd(0.1))
+  grads = jax.grad(lambda p: jnp.sum(model.apply(p, x)))(s.params)
+  s = s.apply_gradients(grads=grads)
+  meta = s.params[owg]['Fp8DirectDotGeneralOp_0']
+  assert float(meta['input_amax_history'][0]) == 5.0  # max |x|, written back as is
+  assert s.step == 1

@@ -25,6 +25,9 @@ import optax
 from flaxen._src.public import set_module
 from flaxen._src.tree import struct
 
+# The FP8 layers' meta collection (``flaxen.linen.fp8_ops.OVERWRITE_WITH_GRADIENT``, the same
+# string; training may not import linen, a test keeps the two equal). Public here as in the
+# reference's ``flax.training.train_state``.
 OVERWRITE_WITH_GRADIENT = '_overwrite_with_gradient'
 
 

@@ -283,6 +283,7 @@ def lift_class(transform: Callable[..., Any] | None, name: str, cls: Any, *trafo
   new_cls = type(f'{name}{base.__name__}', (base,), attrs)
   new_cls.__module__ = base.__module__
   new_cls.__qualname__ = f'{name}{base.__qualname__}'
+  new_cls._flaxen_lifted_base = base  # tabulate reports (and measures) the untransformed class
   if partial_obj is not None:
     return functools.partial(new_cls, *partial_obj.args, **partial_obj.keywords)
   return new_cls
