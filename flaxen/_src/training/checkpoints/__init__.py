@@ -15,7 +15,7 @@ Files of the package, one concept each:
 """
 
 from flaxen._src.training.checkpoints.async_manager import AsyncManager
-from flaxen._src.training.checkpoints.errors import (
+from flaxen._src.errors.checkpoint import (
   CheckpointCorruptedError,
   CheckpointMismatchError,
 )

@@ -33,11 +33,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flaxen._src.public import set_module
-from flaxen._src.serialization.errors import MsgpackDecodeError
+from flaxen._src.errors.serialization import MsgpackDecodeError
 from flaxen._src.serialization.msgpack_codec import msgpack_restore
 from flaxen._src.serialization.state_dict import from_state_dict
 from flaxen._src.training.checkpoints import framing, naming, orbax_bridge
-from flaxen._src.training.checkpoints.errors import CheckpointCorruptedError
+from flaxen._src.errors.checkpoint import CheckpointCorruptedError
 from flaxen._src.training.checkpoints.save import split_prefix
 from flaxen._src.training.checkpoints.strict import verify_state
 

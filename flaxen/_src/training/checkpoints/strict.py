@@ -16,7 +16,7 @@ import numpy as np
 
 from flaxen._src.public import set_module
 from flaxen._src.serialization.state_dict import to_state_dict
-from flaxen._src.training.checkpoints.errors import CheckpointMismatchError
+from flaxen._src.errors.checkpoint import CheckpointMismatchError
 
 
 def _is_tree(x: Any) -> bool:
