@@ -82,7 +82,13 @@ def test_already_exists_is_caught_as_os_error():
 
 
 def test_invalid_checkpoint_error_from_save_checkpoint(tmp_path):
-  d = str(tmp_path)
+  from flaxen import config
+
+  with config.temp_flip_flag('use_orbax_checkpointing', False):  # the legacy format's check
+    _outdated_steps_are_refused(str(tmp_path))
+
+
+def _outdated_steps_are_refused(d):
   checkpoints.save_checkpoint(d, {'w': np.zeros(2)}, 5)
   with pytest.raises(errors.InvalidCheckpointError) as info:
     checkpoints.save_checkpoint(d, {'w': np.ones(2)}, 3)

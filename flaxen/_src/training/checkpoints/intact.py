@@ -6,7 +6,8 @@ A path with a checkpoint name is *intact* when:
   record and decode as msgpack; without a record (reference-written), when its
   bytes decode in full (a one-time notice says they cannot be verified);
 * or it is a directory (or a link to one) that Orbax committed (see
-  ``orbax_bridge.uncommitted_reason``).
+  ``orbax_bridge.uncommitted_reason``) whose files match its integrity record
+  (or that has no record: unverified, with the same notice).
 
 Anything else is damaged, with a reason: a FIFO, socket or device (never
 opened, so a FIFO cannot hang the reader), a dangling symlink, a symlink loop,
@@ -15,8 +16,9 @@ directory that was never committed. ``latest_checkpoint`` and
 ``restore_checkpoint(ckpt_dir)`` skip damaged checkpoints; naming one
 explicitly raises ``CheckpointCorruptedError`` naming the newest intact one.
 
-The answers for files are cached per process, keyed by the file's and its
-record's identity and modification time, so asking twice reads once.
+The answers are cached per process, keyed by the identity, size and
+modification time of the file (every file, for a directory) and of its record,
+so asking twice reads once.
 """
 
 from __future__ import annotations
@@ -117,35 +119,56 @@ def load_file(path: str, parallel: bool = True) -> Any:
     raise Damaged(f'it does not decode: {e.message}') from None
 
 
-def _file_key(path: str) -> tuple | None:
+def check_dir(path: str) -> None:
+  """Raises ``Damaged`` unless directory ``path`` is a committed, intact Orbax checkpoint."""
+  reason = orbax_bridge.uncommitted_reason(path)
+  if reason is not None:
+    raise Damaged(reason)
   if not io.is_local():
-    return None
+    return
+  try:
+    verified = records.verify_tree(path)
+  except (records.Damaged, OSError) as e:
+    raise Damaged(str(e)) from None
+  if not verified:
+    records.notice_unverified(path)
+
+
+def _stat_key(path: str) -> tuple | None:
   try:
     st = os.stat(path)
   except OSError:
     return None
-  try:
-    rst = os.stat(naming.helper_path(path, 'record'))
-    record = (rst.st_ino, rst.st_size, rst.st_mtime_ns)
-  except OSError:
-    record = None
-  return (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, record)
+  return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _cache_key(path: str, is_dir: bool) -> tuple | None:
+  if not io.is_local():
+    return None
+  if is_dir:
+    try:
+      files = records.tree_files(path)
+    except OSError:
+      return None
+    content = tuple((f, _stat_key(os.path.join(path, f))) for f in files)
+  else:
+    content = _stat_key(path)
+  return (path, is_dir, content, _stat_key(naming.helper_path(path, 'record')))
 
 
 def damage(path: str) -> str | None:
   """None if checkpoint ``path`` is intact, else the reason (see the module doc)."""
   try:
-    if kind(path) == 'dir':
-      return orbax_bridge.uncommitted_reason(path)
+    is_dir = kind(path) == 'dir'
   except Damaged as e:
     return str(e)
-  key = _file_key(path)
+  key = _cache_key(path, is_dir)
   if key is not None:
     with _cache_lock:
       if key in _cache:
         return _cache[key]
   try:
-    load_file(path)
+    check_dir(path) if is_dir else load_file(path)
     reason = None
   except Damaged as e:
     reason = str(e)

@@ -23,11 +23,14 @@ What is stronger than the reference (kill safety):
   directories from Orbax versions that wrote neither are accepted as legacy);
   Orbax itself writes into ``<name>.orbax-checkpoint-tmp`` and renames at the
   end, so a killed save never leaves a half-written directory under the name;
-* replacing an existing checkpoint (``overwrite=True``) does not delete it
-  first, as Orbax's ``force`` would: the new one is written under a hidden
-  staging name and swapped in with two renames, so a kill during the save
-  keeps the old checkpoint, and deletion (``atomic.remove_entry``) takes the
-  name away before removing any file.
+* the checkpoint is written under a hidden staging name (Orbax commits it
+  there), hashed into an integrity record (see ``records``), then renamed into
+  place; replacing an existing checkpoint (``overwrite=True``) therefore never
+  deletes it first, as Orbax's ``force`` would, and a kill during the save
+  keeps the old one. Deletion (``atomic.remove_entry``) takes the name away
+  before removing any file. (An ``AsyncCheckpointer`` saving a new name writes
+  it directly, committed by Orbax in the background; its record follows once
+  it finished. Remote paths use Orbax's own semantics and get no record.)
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import jax
 from flaxen._src import io
 from flaxen._src.serialization.state_dict import from_state_dict, to_state_dict
 from flaxen._src.training import orbax_utils
-from flaxen._src.training.checkpoints import atomic, naming
+from flaxen._src.training.checkpoints import atomic, naming, records
 
 COMMIT_SUCCESS_FILE = 'commit_success.txt'
 ORBAX_CKPT_FILENAME = 'checkpoint'
@@ -102,31 +105,53 @@ def check_target(target: Any, checkpointer: Any) -> Any:
   return checkpointer
 
 
-def save(path: str, target: Any, overwrite: bool, checkpointer: Any, token: str) -> None:
+def save(path: str, target: Any, overwrite: bool, checkpointer: Any, token: str) -> bool:
   """Writes ``target`` as the Orbax checkpoint directory ``path`` (see the module doc).
+
+  Returns:
+    Whether the integrity record was written too (not for an ``AsyncCheckpointer``
+    writing a new name, whose commit happens later, nor for remote paths).
 
   Raises:
     ValueError: ``path`` exists and ``overwrite`` is False (Orbax's message).
   """
-  if not io.exists(path) and not (io.is_local() and os.path.lexists(path)):
-    checkpointer.save(_absolute(path), target)
-    return
-  if not overwrite:
+  exists = io.exists(path) or (io.is_local() and os.path.lexists(path))
+  if exists and not overwrite:
     raise ValueError(f'Destination {path} already exists.')
   if not io.is_local():
-    checkpointer.save(path, target, force=True)
-    return
+    checkpointer.save(path, target, force=overwrite)
+    return False
+  ocp = orbax_utils.import_orbax()
+  if isinstance(checkpointer, ocp.AsyncCheckpointer) and not exists:
+    checkpointer.save(os.path.abspath(path), target)  # Orbax commits it in the background
+    return False
   staging = naming.helper_path(path, 'staging', token)
   checkpointer.save(os.path.abspath(staging), target)
   _wait(checkpointer)
-  trash = naming.helper_path(path, 'trash', token)
-  os.rename(path, trash)
-  os.rename(staging, path)
+  records.publish(path, records.tree_digest(staging), lambda: _swap(staging, path, token), token)
+  return True
+
+
+def _swap(staging: str, path: str, token: str) -> None:
+  """Moves the committed ``staging`` directory to ``path``, replacing what is there."""
+  trash = None
+  if os.path.lexists(path):
+    trash = naming.helper_path(path, 'trash', token)
+    os.rename(path, trash)
+  try:
+    os.rename(staging, path)
+  except OSError:
+    if trash is None and os.path.lexists(path):
+      atomic.discard(staging)
+      raise ValueError(f'Destination {path} already exists.') from None
+    raise
   atomic.fsync_dir(os.path.dirname(path) or '.')
-  atomic.discard(trash)
+  if trash is not None:
+    atomic.discard(trash)
 
 
-def _absolute(path: str) -> str:
+def absolute(path: str) -> str:
+  """``path`` as Orbax needs it: absolute, unless it has a URL scheme."""
   return path if naming.SCHEME_RE.match(path)['scheme'] else os.path.abspath(path)
 
 
@@ -140,5 +165,5 @@ def restore(path: str, target: Any, checkpointer: Any = None, transforms: Any = 
     kwargs['restore_args'] = orbax_utils.restore_args_from_target(target)
     if isinstance(getattr(checkpointer, '_handler', None), ocp.PyTreeCheckpointHandler):
       kwargs['transforms'] = orbax_utils.maybe_construct_transformations(target, transforms)
-  restored = to_state_dict(checkpointer.restore(_absolute(path), item=target, **kwargs))
+  restored = to_state_dict(checkpointer.restore(absolute(path), item=target, **kwargs))
   return restored if target is None else from_state_dict(target, restored)

@@ -67,7 +67,7 @@ def _load(path: str, target: Any, parallel: bool, strict: bool, checkpointer: An
           transforms: Any) -> Any:
   """Restores one checkpoint; raises ``intact.Damaged`` if it is not intact."""
   if intact.kind(path) == 'dir':
-    reason = orbax_bridge.uncommitted_reason(path)
+    reason = intact.damage(path)
     if reason is not None:
       raise intact.Damaged(reason)
     _log.info('Restoring orbax checkpoint from %s', path)

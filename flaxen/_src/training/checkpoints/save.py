@@ -119,38 +119,9 @@ def prune(path: str, ckpt_dir: str, prefix: str, keep: int, overwrite: bool,
 
 def write_msgpack(path: str, payload: bytes, overwrite: bool) -> None:
   """Record, bytes, final record: the commit of one msgpack checkpoint (see the module doc)."""
-  record = naming.helper_path(path, 'record')
   with atomic.WriterLock(path) as lock:
-    new = records.digest(payload)
-    accept = [new]
-    previous_record = None
-    if io.exists(record):
-      with io.GFile(record, 'rb') as f:
-        previous_record = f.read()
-    if overwrite and io.exists(path) and not io.isdir(path):
-      try:
-        old = records.load(path)
-      except records.Damaged:
-        old = None
-      old_digest = old[0] if old else records.file_digest(path)
-      if old_digest != new:
-        accept.append(old_digest)
-    atomic.write_file(record, records.encode(path, accept), True, lock.token)
-    try:
-      atomic.write_file(path, payload, overwrite, lock.token)
-    except BaseException:
-      _restore_record(record, previous_record, lock.token)
-      raise
-    if len(accept) > 1:
-      atomic.write_file(record, records.encode(path, [new]), True, lock.token)
-
-
-def _restore_record(record: str, previous: bytes | None, token: str) -> None:
-  with contextlib.suppress(OSError):
-    if previous is None:
-      io.remove(record)
-    else:
-      atomic.write_file(record, previous, True, token)
+    records.publish(path, records.digest(payload),
+                    lambda: atomic.write_file(path, payload, overwrite, lock.token), lock.token)
 
 
 def _orbax_save(path, ckpt_dir, prefix, target, keep, overwrite, keep_every_n_steps,
@@ -165,15 +136,20 @@ def _orbax_save(path, ckpt_dir, prefix, target, keep, overwrite, keep_every_n_st
   io.makedirs(ckpt_dir)
   with _dir_lock(ckpt_dir), atomic.WriterLock(path) as lock:
     if multiprocess:
-      checkpointer.save(orbax_bridge._absolute(path), target, force=overwrite)
+      checkpointer.save(orbax_bridge.absolute(path), target, force=overwrite)
+      sealed = False
     else:
-      orbax_bridge.save(path, target, overwrite, checkpointer, lock.token)
+      sealed = orbax_bridge.save(path, target, overwrite, checkpointer, lock.token)
 
   def finish() -> None:
-    if jax.process_index() == 0:
-      with _dir_lock(ckpt_dir):
-        prune(path, ckpt_dir, prefix, keep, overwrite, keep_every_n_steps)
-        atomic.sweep(ckpt_dir)
+    if jax.process_index() != 0:
+      return
+    with _dir_lock(ckpt_dir):
+      if not sealed and io.is_local() and io.isdir(path):
+        with atomic.WriterLock(path) as lock:
+          records.seal(path, lock.token)
+      prune(path, ckpt_dir, prefix, keep, overwrite, keep_every_n_steps)
+      atomic.sweep(ckpt_dir)
 
   ocp = orbax_utils.import_orbax()
   if isinstance(checkpointer, ocp.AsyncCheckpointer):
