@@ -156,13 +156,18 @@ def check_header(shape, name) -> tuple[tuple, np.dtype, int]:
   dtype = dtype_from_name(name)
   size = math.prod(shape)
   if size == 0:
-    extent = math.prod(shape[: shape.index(0)])
-    if extent > MAX_EMPTY_EXTENT:
-      raise MsgpackDecodeError(
-        f'an empty array of shape {shape} declares {extent} sub-arrays before its first zero '
-        f'dimension (at most {MAX_EMPTY_EXTENT} are accepted from untrusted input)'
-      )
+    check_empty_extent(shape)
   return shape, dtype, size * dtype.itemsize
+
+
+def check_empty_extent(shape: tuple) -> None:
+  """Refuses an empty ``shape`` with more than ``MAX_EMPTY_EXTENT`` rows before its first zero."""
+  extent = math.prod(shape[: shape.index(0)]) if 0 in shape else 0
+  if extent > MAX_EMPTY_EXTENT:
+    raise MsgpackDecodeError(
+      f'an empty array of shape {shape} declares {extent} sub-arrays before its first zero '
+      f'dimension (at most {MAX_EMPTY_EXTENT} are accepted from untrusted input)'
+    )
 
 
 def _small(data: bytes) -> tuple[tuple, np.dtype, int]:

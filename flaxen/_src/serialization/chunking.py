@@ -15,10 +15,12 @@ the C-order flattened array (the last one fewer).
 ``serialization.MAX_CHUNK_SIZE = 728`` affects the next call.
 
 After decoding, ``reassemble_all`` replaces every chunked-array map of the tree
-(walked without recursion) by its array. Reassembly checks the map before allocating: exactly the three keys, a shape of
-non-negative ints, chunks that are 1-D arrays of one dtype, and chunk sizes
-adding up to the product of the shape. The chunks were already decoded from the
-input, so the concatenated array is no larger than the input justifies.
+(walked without recursion) by its array. Reassembly checks the map before
+allocating: exactly the three keys, a shape of non-negative ints, chunks that
+are 1-D arrays of one dtype, chunk sizes adding up to the product of the shape,
+and (for an empty result) the same limit on rows before the first zero
+dimension as for any array (``array_decode``). The chunks were already decoded
+from the input, so the concatenated array is no larger than the input justifies.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from flaxen._src.errors.serialization import MsgpackDecodeError
+from flaxen._src.serialization import array_decode
 
 MAX_CHUNK_SIZE = 2**30
 CHUNKED_KEY = '__msgpack_chunked_array__'
@@ -93,6 +96,8 @@ def reassemble(d: dict) -> np.ndarray:
       f'chunked array: declared shape {tuple(shape)} needs {math.prod(shape)} elements but '
       f'the chunks hold {total}'
     )
+  if total == 0:
+    array_decode.check_empty_extent(tuple(shape))
   return np.concatenate(chunks).reshape(shape)
 
 

@@ -37,7 +37,9 @@ from flaxen._src.errors.serialization import MsgpackDecodeError
 from flaxen._src.public import set_module
 from flaxen._src.serialization import array_codec, array_decode, chunking
 
-_NATIVE = frozenset((type(None), bool, int, float, str, bytes, bytearray, memoryview))
+# msgpack's own types (Timestamp decodes from ext -1, as in the reference, so it encodes back)
+_NATIVE = frozenset(
+  (type(None), bool, int, float, str, bytes, bytearray, memoryview, msgpack.Timestamp))
 _CONTAINERS = frozenset((dict, list, tuple))
 # leaf kinds, classified once per type
 _ARRAY, _JAX_ARRAY, _SCALAR, _COMPLEX, _OTHER = range(5)

@@ -84,3 +84,19 @@ def test_strict_treats_scalars_alike_but_not_strings(tmp_path, msgpack):
     checkpoints.restore_checkpoint(tmp_path, {'step': np.zeros(2), 'name': ''}, strict=True)
   with pytest.raises(checkpoints.CheckpointMismatchError, match='kind mismatch at /step'):
     checkpoints.restore_checkpoint(tmp_path, {'step': None, 'name': ''}, strict=True)
+
+
+def test_strict_orbax_train_state_with_empty_optimizer_states(tmp_path, orbax):
+  import optax
+
+  from flaxen.training import train_state
+
+  state = train_state.TrainState.create(apply_fn=lambda x: x, params={'w': jnp.ones((2, 2))},
+                                        tx=optax.chain(optax.add_decayed_weights(0.1),
+                                                       optax.sgd(0.1, momentum=0.9)))
+  checkpoints.save_checkpoint(tmp_path, state.replace(step=jnp.asarray(4)), 4)
+  restored = checkpoints.restore_checkpoint(tmp_path, state, strict=True)  # EmptyStates: fine
+  assert int(restored.step) == 4
+  with pytest.raises(checkpoints.CheckpointMismatchError, match='shape mismatch at /params/w'):
+    checkpoints.restore_checkpoint(tmp_path, state.replace(params={'w': jnp.ones((3, 2))}),
+                                   strict=True)

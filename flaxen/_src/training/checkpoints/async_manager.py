@@ -28,14 +28,16 @@ import os
 import sys
 import threading
 import traceback
-import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from flaxen._src.public import set_module
 
 _log = logging.getLogger('flaxen.training.checkpoints')
-_managers: weakref.WeakSet = weakref.WeakSet()
+# background saves whose outcome nobody has collected yet (kept even when their manager
+# was a temporary that is gone)
+_outstanding_lock = threading.Lock()
+_outstanding: set[Future] = set()
 
 
 @set_module('flaxen.training.checkpoints')
@@ -62,7 +64,6 @@ class AsyncManager:
     self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix='flaxen-ckpt')
     self.save_future: Future | None = None
     self.lock = threading.RLock()
-    _managers.add(self)
 
   def wait_previous_save(self) -> None:
     """Blocks until the previous save finished; re-raises its exception if it failed."""
@@ -70,6 +71,8 @@ class AsyncManager:
       future, self.save_future = self.save_future, None
     if future is None:
       return
+    with _outstanding_lock:
+      _outstanding.discard(future)
     if not future.done():
       _log.info('Waiting for the previous asynchronous checkpoint save to finish.')
     future.result()
@@ -79,6 +82,8 @@ class AsyncManager:
     with self.lock:
       self.wait_previous_save()
       self.save_future = self.executor.submit(task)
+      with _outstanding_lock:
+        _outstanding.add(self.save_future)
 
   def pending(self) -> Callable[[], object]:
     """A function that waits for the current background save without consuming its outcome."""
@@ -87,15 +92,11 @@ class AsyncManager:
 
 
 def _unreported_failures() -> list[BaseException]:
-  failures = []
-  for manager in list(_managers):
-    future = manager.save_future
-    if future is None:
-      continue
-    concurrent.futures.wait([future])
-    if not future.cancelled() and future.exception() is not None:
-      failures.append(future.exception())
-  return failures
+  with _outstanding_lock:
+    futures = list(_outstanding)
+    _outstanding.clear()
+  concurrent.futures.wait(futures)
+  return [f.exception() for f in futures if not f.cancelled() and f.exception() is not None]
 
 
 def _report_at_exit() -> None:

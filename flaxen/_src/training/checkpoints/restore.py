@@ -73,7 +73,8 @@ def _load(path: str, target: Any, parallel: bool, strict: bool, checkpointer: An
     _log.info('Restoring orbax checkpoint from %s', path)
     try:
       if strict and target is not None:
-        verify_state(target, orbax_bridge.restore(path, None, checkpointer), path)
+        verify_state(target, orbax_bridge.restore(path, None, checkpointer), path,
+                     empty_is_none=True)
       return orbax_bridge.restore(path, target, checkpointer, transforms)
     except OSError as e:
       raise intact.Damaged(f'Orbax cannot read it: {e}') from e

@@ -13,7 +13,8 @@ leaf has a *kind*:
 Leaves of different kinds are a *kind* mismatch (a saved ``None``, string or
 number where the target holds an array, the reverse, a sub-tree against a
 leaf); two arrays must agree in shape and dtype. Empty containers count as
-sub-trees.
+sub-trees; Orbax stores them as ``None``, so for Orbax checkpoints
+(``empty_is_none``) a saved ``None`` matches an empty sub-tree of the target.
 """
 
 from __future__ import annotations
@@ -52,8 +53,14 @@ def _describe(x: Any, kind: str) -> str:
 
 
 @set_module('flaxen.training.checkpoints')
-def compare_state(target: Any, state: Any) -> dict[str, list]:
+def compare_state(target: Any, state: Any, empty_is_none: bool = False) -> dict[str, list]:
   """Lists every difference between ``target`` and the state dict ``state``.
+
+  Args:
+    target: the object to restore into.
+    state: a restored state dict.
+    empty_is_none: a ``None`` in ``state`` matches an empty sub-tree of the
+      target (how Orbax stores empty containers such as ``optax.EmptyState``).
 
   Returns:
     ``{'missing': [...], 'unexpected': [...], 'shape': [...], 'dtype': [...],
@@ -64,6 +71,8 @@ def compare_state(target: Any, state: Any) -> dict[str, list]:
   while stack:
     path, want, got = stack.pop()
     want_kind, got_kind = _kind(want), _kind(got)
+    if empty_is_none and want_kind == 'tree' and not want and got is None:
+      continue
     if want_kind == got_kind == 'tree':
       for key in want:
         if key in got:
@@ -85,9 +94,9 @@ def compare_state(target: Any, state: Any) -> dict[str, list]:
   return report
 
 
-def verify_state(target: Any, state: Any, path: str) -> None:
+def verify_state(target: Any, state: Any, path: str, empty_is_none: bool = False) -> None:
   """Raises ``CheckpointMismatchError`` listing every difference, if there is any."""
-  r = compare_state(target, state)
+  r = compare_state(target, state, empty_is_none)
   if any(r.values()):
     raise CheckpointMismatchError(path, r['missing'], r['unexpected'], r['shape'], r['dtype'],
                                   r['kind'])
