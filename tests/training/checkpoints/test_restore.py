@@ -348,3 +348,12 @@ def test_orbax_missing_entries_keep_the_target_value_like_the_reference(tmp_path
   checkpoints.save_checkpoint(tmp_path, {'b': np.ones(2)}, 2)
   out = checkpoints.restore_checkpoint(tmp_path, {'a': np.zeros(2)})
   assert list(out) == ['a'] and (out['a'] == 0).all()
+
+
+def test_restore_waits_for_an_async_orbax_checkpointer(tmp_path):
+  ckptr = checkpoints.ocp.AsyncCheckpointer(checkpoints.ocp.PyTreeCheckpointHandler())
+  ckptr.save(str(tmp_path / 'checkpoint_1'), {'w': np.arange(100_000)})  # Orbax directly
+  out = checkpoints.restore_checkpoint(tmp_path, {'w': np.zeros(100_000, int)},
+                                       orbax_checkpointer=ckptr)
+  assert (out['w'] == np.arange(100_000)).all()
+  ckptr.close()

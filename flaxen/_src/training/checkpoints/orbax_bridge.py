@@ -82,9 +82,11 @@ def uncommitted_reason(path: str) -> str | None:
   return None if committed else 'an Orbax checkpoint that Orbax never committed'
 
 
-def _wait(checkpointer: Any) -> None:
-  ocp = orbax_utils.import_orbax()
-  if checkpointer is not None and isinstance(checkpointer, ocp.AsyncCheckpointer):
+def wait_if_async(checkpointer: Any) -> None:
+  """Waits for the pending save of an Orbax ``AsyncCheckpointer`` (no-op for anything else)."""
+  ocp = orbax_utils.ocp
+  if checkpointer is not None and ocp is not None and isinstance(checkpointer,
+                                                                 ocp.AsyncCheckpointer):
     checkpointer.wait_until_finished()
 
 
@@ -96,7 +98,7 @@ def default_checkpointer() -> Any:
 def check_target(target: Any, checkpointer: Any) -> Any:
   """The checkpointer to use; raises the reference's ``ValueError`` for a single leaf."""
   ocp = orbax_utils.import_orbax()
-  _wait(checkpointer)
+  wait_if_async(checkpointer)
   checkpointer = checkpointer or default_checkpointer()
   single = jax.tree_util.treedef_is_leaf(jax.tree_util.tree_structure(target))
   if single and not isinstance(getattr(checkpointer, '_handler', None),
@@ -127,7 +129,7 @@ def save(path: str, target: Any, overwrite: bool, checkpointer: Any, token: str)
     return False
   staging = naming.helper_path(path, 'staging', token)
   checkpointer.save(os.path.abspath(staging), target)
-  _wait(checkpointer)
+  wait_if_async(checkpointer)
   records.publish(path, records.tree_digest(staging), lambda: _swap(staging, path, token), token)
   return True
 
@@ -158,7 +160,7 @@ def absolute(path: str) -> str:
 def restore(path: str, target: Any, checkpointer: Any = None, transforms: Any = None) -> Any:
   """Reads the Orbax checkpoint directory ``path`` as the reference does (see the module doc)."""
   ocp = orbax_utils.import_orbax()
-  _wait(checkpointer)
+  wait_if_async(checkpointer)
   checkpointer = checkpointer or default_checkpointer()
   kwargs: dict[str, Any] = {}
   if target is not None:

@@ -137,6 +137,7 @@ def restore_checkpoint(
     CheckpointMismatchError: ``strict`` and the checkpoint does not fit ``target``.
   """
   del gda_manager, allow_partial_mpa_restoration
+  orbax_bridge.wait_if_async(orbax_checkpointer)  # a save through it may still be running
   ckpt_dir = naming.safe_normpath(os.fspath(ckpt_dir))
   base, pfx = naming.split_prefix(ckpt_dir, prefix)
   args = (target, parallel, strict, orbax_checkpointer, orbax_transforms)
