@@ -258,15 +258,29 @@ def decode_complex(data: bytes) -> complex:
   return complex(value[0], value[1])
 
 
-def ext_hook(code: int, data: bytes):
-  """msgpack's ``ext_hook``: the value of one extension record (the fast path inlined)."""
-  if code == EXT_ARRAY:
-    for header, shape, dtype in _known.get((len(data), data[:_PROBE]), ()):
-      if data.startswith(header):
-        return np.ndarray(shape, dtype, data, len(header))
-    return decode_array(data)
-  if code == EXT_SCALAR:
-    return decode_array(data, scalar=True)
-  if code == EXT_COMPLEX:
-    return decode_complex(data)
-  raise MsgpackDecodeError(f'unknown msgpack extension type {code}')
+class ExtHook:
+  """msgpack's ``ext_hook`` for one decode: builds each extension value, counts payload bytes.
+
+  ``payload_bytes`` (the bytes inside extension records) tells the caller how
+  much of the input was array data, which decides how it looks for chunked
+  arrays (see ``msgpack_codec``). The fast path is inlined: this runs once per
+  array.
+  """
+
+  __slots__ = ('payload_bytes',)
+
+  def __init__(self):
+    self.payload_bytes = 0
+
+  def __call__(self, code: int, data: bytes):
+    self.payload_bytes += len(data)
+    if code == EXT_ARRAY:
+      for header, shape, dtype in _known.get((len(data), data[:_PROBE]), ()):
+        if data.startswith(header):
+          return np.ndarray(shape, dtype, data, len(header))
+      return decode_array(data)
+    if code == EXT_SCALAR:
+      return decode_array(data, scalar=True)
+    if code == EXT_COMPLEX:
+      return decode_complex(data)
+    raise MsgpackDecodeError(f'unknown msgpack extension type {code}')

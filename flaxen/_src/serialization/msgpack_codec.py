@@ -19,9 +19,12 @@ written in chunked form (see ``chunking``) wherever they appear.
 Decoding uses msgpack's C unpacker, whose length limits are derived from the
 input size, with one hook that decodes the extension payloads
 (``array_decode``). Map keys may be any scalar msgpack writes (``1``, ``None``,
-...), as in the reference. Chunked arrays can only be present if their marker
-key occurs in the input, so the reassembly pass (``chunking.reassemble_all``)
-runs only then. Any problem with the bytes raises ``MsgpackDecodeError``.
+...), as in the reference. No hook runs per map. Chunked arrays are found
+afterwards, by the cheaper of two means: when nearly all of the input is array
+payload (few containers), by walking the decoded containers
+(``chunking.reassemble_all``); otherwise by searching the input for the marker
+key, which any chunked array must contain, and walking only if it occurs. Any
+problem with the bytes raises ``MsgpackDecodeError``.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ _KEY_CACHE: dict[str, bytes] = {}
 _KEY_CACHE_MAX = 1 << 16
 _CHUNK_MARK = msgpack.packb(chunking.CHUNKED_KEY)
 _CHUNK_SEARCH = re.compile(re.escape(_CHUNK_MARK)).search  # also reads memoryviews in place
+# a container costs a Python step in the walk, a byte a few machine steps in the scan: walk
+# when the bytes outside array payloads (an upper bound on the containers) are this rare
+_WALK_VS_SCAN = 256
 
 
 def _leaf_kind(t: type) -> int:
@@ -256,12 +262,16 @@ def msgpack_restore(encoded_pytree: bytes) -> Any:
     TypeError: ``encoded_pytree`` is not bytes-like.
   """
   data = as_byte_buffer(encoded_pytree)
+  hook = array_decode.ExtHook()
   try:
-    tree = msgpack.unpackb(data, ext_hook=array_decode.ext_hook, raw=False, strict_map_key=False)
+    tree = msgpack.unpackb(data, ext_hook=hook, raw=False, strict_map_key=False)
   except MsgpackDecodeError:
     raise
   except (ValueError, TypeError, KeyError, IndexError, OverflowError, msgpack.UnpackException) as e:
     raise MsgpackDecodeError(f'invalid msgpack data: {type(e).__name__}: {e}') from e
+  size = memoryview(data).nbytes
+  if (size - hook.payload_bytes) * _WALK_VS_SCAN < size:
+    return chunking.reassemble_all(tree)  # few containers: walking them beats scanning the data
   if type(data) is memoryview:
     chunked = _CHUNK_SEARCH(data) is not None
   else:
