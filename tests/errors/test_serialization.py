@@ -54,6 +54,7 @@ def test_invalid_state_dict_error():
 
   err = errors.InvalidStateDictError('A state dict must only have string keys.')
   assert isinstance(err, AssertionError) and isinstance(err, TypeError)
+  assert isinstance(err, ValueError)
   assert isinstance(err, errors.FlaxError) and str(err) == 'A state dict must only have string keys.'
   assert type(pickle.loads(pickle.dumps(err))) is errors.InvalidStateDictError
 

@@ -13,7 +13,8 @@
   clauses written for the reference keep working. They are also
   ``MsgpackDecodeError`` s: ``from_bytes`` on untrusted bytes needs one handler.
 * ``InvalidStateDictError``: a ``to_state_dict`` handler returned a dict with a
-  key that is not a string (the reference fails an assertion there).
+  key that is not a string (the reference fails an assertion there; this class
+  is an ``AssertionError`` too).
 
 None of these classes has a page in the reference documentation, so unlike
 other ``FlaxError`` s their message carries no link.
@@ -109,7 +110,7 @@ class StateMismatchAttributeError(StateMismatchError, AttributeError):
 
 
 @set_module('flaxen.errors')
-class InvalidStateDictError(_Unlinked, TypeError, AssertionError):
+class InvalidStateDictError(_Unlinked, TypeError, ValueError, AssertionError):
   """A ``to_state_dict`` handler returned a dict with a key that is not a string.
 
   State dicts are nested dicts with ``str`` keys (that is what msgpack files and
@@ -117,7 +118,7 @@ class InvalidStateDictError(_Unlinked, TypeError, AssertionError):
   ``register_serialization_state`` for the named type broke that rule.
 
   Fix: make the handler return ``{str(key): ...}``. The class derives from
-  ``AssertionError`` (what the reference raises) and ``TypeError``.
+  ``AssertionError`` (what the reference raises), ``TypeError`` and ``ValueError``.
 
   Args:
     message: which handler and which key.
