@@ -52,12 +52,13 @@ from flaxen._src.errors import (
 from flaxen._src.errors import TransformTargetError as TransformTargetError
 from flaxen._src.errors import TraverseTreeError as TraverseTreeError
 
-# flaxen's own errors, defined next to the code that raises them
+# flaxen's own errors (all defined under flaxen._src.errors)
 # isort: split
-from flaxen._src.serialization.errors import MsgpackDecodeError as MsgpackDecodeError
-from flaxen._src.training.checkpoints.errors import (
-    CheckpointCorruptedError as CheckpointCorruptedError,
-)
-from flaxen._src.training.checkpoints.errors import (
-    CheckpointMismatchError as CheckpointMismatchError,
-)
+from flaxen._src.errors import CheckpointCorruptedError as CheckpointCorruptedError
+from flaxen._src.errors import CheckpointMismatchError as CheckpointMismatchError
+from flaxen._src.errors import InvalidStateDictError as InvalidStateDictError
+from flaxen._src.errors import MsgpackDecodeError as MsgpackDecodeError
+from flaxen._src.errors import StateMismatchAttributeError as StateMismatchAttributeError
+from flaxen._src.errors import StateMismatchError as StateMismatchError
+from flaxen._src.errors import StateMismatchKeyError as StateMismatchKeyError
+from flaxen._src.errors import StateMismatchTypeError as StateMismatchTypeError

@@ -6,15 +6,16 @@ This file only re-exports, plus one documented shim for ``MAX_CHUNK_SIZE``.
 import sys as _sys
 import types as _types
 
+from flaxen._src.errors.serialization import MsgpackDecodeError as DecodeError  # noqa: F401
+from flaxen._src.errors.serialization import MsgpackDecodeError as MsgpackDecodeError
 from flaxen._src.serialization import chunking as _chunking
 from flaxen._src.serialization.bytes_api import from_bytes as from_bytes
 from flaxen._src.serialization.bytes_api import to_bytes as to_bytes
-from flaxen._src.serialization.errors import MsgpackDecodeError as DecodeError  # noqa: F401
-from flaxen._src.serialization.errors import MsgpackDecodeError as MsgpackDecodeError
 from flaxen._src.serialization.msgpack_codec import msgpack_restore as msgpack_restore
 from flaxen._src.serialization.msgpack_codec import msgpack_serialize as msgpack_serialize
 from flaxen._src.serialization.state_dict import current_path as current_path
 from flaxen._src.serialization.state_dict import from_state_dict as from_state_dict
+from flaxen._src.serialization.state_dict import is_serializable as is_serializable
 from flaxen._src.serialization.state_dict import (
   register_serialization_state as register_serialization_state,
 )
@@ -26,7 +27,8 @@ from flaxen._src.serialization.state_dict import to_state_dict as to_state_dict
 # honour it. The implementation reads `chunking.MAX_CHUNK_SIZE` at call time, so
 # this module's class turns that one name into a property (a data descriptor, so
 # reads, writes and pytest's monkeypatch all go through it) that forwards to the
-# implementation module instead of keeping a copy of its own.
+# implementation module. The module dict keeps a mirror of the value, so
+# `vars(serialization)` lists it like any module constant.
 class _SerializationModule(_types.ModuleType):
   @property
   def MAX_CHUNK_SIZE(self):
@@ -35,9 +37,8 @@ class _SerializationModule(_types.ModuleType):
   @MAX_CHUNK_SIZE.setter
   def MAX_CHUNK_SIZE(self, value):
     _chunking.MAX_CHUNK_SIZE = value
-
-  def __dir__(self):
-    return sorted({*super().__dir__(), 'MAX_CHUNK_SIZE'})
+    self.__dict__['MAX_CHUNK_SIZE'] = value
 
 
+_sys.modules[__name__].__dict__['MAX_CHUNK_SIZE'] = _chunking.MAX_CHUNK_SIZE
 _sys.modules[__name__].__class__ = _SerializationModule

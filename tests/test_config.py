@@ -15,7 +15,7 @@ from flaxen.configurations import config
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 DEFAULTS = {
-  'flax_use_orbax_checkpointing': False,
+  'flax_use_orbax_checkpointing': True,
   'flax_filter_frames': True,
   'flax_profile': True,
   'flax_relaxed_naming': True,

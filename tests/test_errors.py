@@ -70,7 +70,9 @@ CASES = {
 
 
 # flaxen's own errors, raised by serialization and checkpoints (not in the reference)
-FLAXEN_EXTRAS = {'MsgpackDecodeError', 'CheckpointCorruptedError', 'CheckpointMismatchError'}
+FLAXEN_EXTRAS = {'MsgpackDecodeError', 'CheckpointCorruptedError', 'CheckpointMismatchError',
+                 'StateMismatchError', 'StateMismatchKeyError', 'StateMismatchTypeError',
+                 'StateMismatchAttributeError', 'InvalidStateDictError'}
 
 
 def test_exactly_the_reference_classes_are_exported():

@@ -20,7 +20,7 @@ FACADES = sorted(
   if "_src" not in p.parts and "examples" not in p.parts and p.name != "__main__.py"
 )
 # façades allowed to install a module-class shim (documented in the file itself)
-SHIMS = {"flaxen.serialization"}
+SHIMS = {"flaxen.serialization", "flaxen.io"}
 
 
 def modname(p: pathlib.Path) -> str:

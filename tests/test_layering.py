@@ -16,7 +16,7 @@ ALLOWED = {
   "serialization": {"base", "tree"},
   "core": {"base", "tree"},
   "linen": {"base", "tree", "core"},
-  "training": {"base", "tree", "serialization"},
+  "training": {"base", "tree", "serialization", "io"},
   # the top of the house may use anything below it
   "jax_utils": {"base", "tree", "serialization", "core", "linen", "training"},
   "cli": {"base", "tree", "serialization", "core", "linen", "training", "jax_utils"},

@@ -6,10 +6,11 @@ import pickle
 import numpy as np
 import pytest
 
-from flaxen import errors
+from flaxen import errors, serialization
 from flaxen.training import checkpoints
 
 URL = 'https://flax.readthedocs.io/en/latest/api_reference/flax.errors.html#flax.errors.'
+DOCS = 'flax.readthedocs.io'
 
 # name -> (args, expected attributes, built-in base, exact message before the link)
 CASES = {
@@ -22,7 +23,11 @@ CASES = {
   'MPACheckpointingRequiredError': (
     ('/ck', 7), {'path': '/ck', 'step': 7}, ValueError,
     'Checkpoint failed at step: "7" and path: "/ck": Target contains a multiprocess array '
-    'should be saved/restored with a GlobalAsyncCheckpointManager.'),
+    'should be saved/restored with a GlobalAsyncCheckpointManager. flaxen has no '
+    'GlobalAsyncCheckpointManager path: it writes arrays that span processes with Orbax. Turn '
+    'Orbax checkpointing back on with flaxen.config.update("flax_use_orbax_checkpointing", True) '
+    '(the default), or pass orbax_checkpointer=orbax.checkpoint.PyTreeCheckpointer() to '
+    'save_checkpoint_multiprocess.'),
   'MPARestoreDataCorruptedError': (
     (4, '/ck_gda'), {'step': 4, 'path': '/ck_gda'}, ValueError,
     'Restore checkpoint failed at step: "4" on multiprocess array at "/ck_gda": No '
@@ -77,7 +82,13 @@ def test_already_exists_is_caught_as_os_error():
 
 
 def test_invalid_checkpoint_error_from_save_checkpoint(tmp_path):
-  d = str(tmp_path)
+  from flaxen import config
+
+  with config.temp_flip_flag('use_orbax_checkpointing', False):  # the legacy format's check
+    _outdated_steps_are_refused(str(tmp_path))
+
+
+def _outdated_steps_are_refused(d):
   checkpoints.save_checkpoint(d, {'w': np.zeros(2)}, 5)
   with pytest.raises(errors.InvalidCheckpointError) as info:
     checkpoints.save_checkpoint(d, {'w': np.ones(2)}, 3)
@@ -90,3 +101,63 @@ def test_invalid_checkpoint_error_from_save_checkpoint(tmp_path):
   checkpoints.save_checkpoint(d, {'w': np.ones(2)}, 5, overwrite=True)
   restored = checkpoints.restore_checkpoint(d, {'w': np.zeros(2)})
   np.testing.assert_array_equal(restored['w'], np.ones(2))
+
+
+# --- the restore errors flaxen adds ----------------------------------------------------
+
+
+def test_public_identity_and_bases():
+  for cls in (checkpoints.CheckpointCorruptedError, checkpoints.CheckpointMismatchError):
+    assert cls.__module__ == 'flaxen.training.checkpoints'
+    assert getattr(errors, cls.__name__) is cls
+    assert issubclass(cls, errors.FlaxError) and issubclass(cls, ValueError)
+    assert pickle.loads(pickle.dumps(cls)) is cls
+  assert issubclass(checkpoints.CheckpointCorruptedError, serialization.MsgpackDecodeError)
+  assert not issubclass(checkpoints.CheckpointMismatchError, serialization.MsgpackDecodeError)
+
+
+def test_corrupted_message_with_and_without_fallback():
+  err = checkpoints.CheckpointCorruptedError('/d/checkpoint_7', 'truncated', '/d/checkpoint_6')
+  assert (err.path, err.reason, err.fallback) == ('/d/checkpoint_7', 'truncated',
+                                                  '/d/checkpoint_6')
+  msg = str(err)
+  assert msg.startswith('Checkpoint "/d/checkpoint_7" is corrupted or incomplete '
+                        '(truncated); nothing was restored.')
+  assert 'The newest intact checkpoint in that directory is "/d/checkpoint_6"' in msg
+  assert DOCS not in msg  # no reference page exists for this class
+  assert err.message == msg
+  none = checkpoints.CheckpointCorruptedError('/d/x', 'not msgpack')
+  assert none.fallback is None
+  assert 'No intact checkpoint was found next to it.' in str(none)
+  assert 'newest intact' not in str(none)
+
+
+def test_mismatch_message_lists_every_difference():
+  err = checkpoints.CheckpointMismatchError(
+    '/d/c_1', missing=['/a'], unexpected=('/z', '/y'),
+    shape_mismatches=[('/w', (4,), (3,))], dtype_mismatches=[('/v', 'int32', 'float32')],
+    kind_mismatches=[('/b', 'a sub-tree', 'an array')])
+  lines = str(err).split('\n')
+  assert lines == [
+    'Checkpoint "/d/c_1" does not match the target:',
+    '  missing in checkpoint: /a',
+    '  unexpected in checkpoint: /z',
+    '  unexpected in checkpoint: /y',
+    '  shape mismatch at /w: target (4,), checkpoint (3,)',
+    '  dtype mismatch at /v: target int32, checkpoint float32',
+    '  kind mismatch at /b: target a sub-tree, checkpoint an array',
+    '6 difference(s); nothing was restored.',
+  ]
+  assert err.unexpected == ['/z', '/y'] and isinstance(err.unexpected, list)
+  assert err.message == str(err) and DOCS not in str(err)
+  empty = checkpoints.CheckpointMismatchError('/p')
+  assert str(empty).endswith('0 difference(s); nothing was restored.')
+  assert empty.missing == [] and empty.kind_mismatches == []
+
+
+def test_both_pickle_round_trip():
+  for err in (checkpoints.CheckpointCorruptedError('/p', 'bad', '/q'),
+              checkpoints.CheckpointMismatchError('/p', ['/a'], ['/b'], [('/c', (1,), (2,))])):
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is type(err)
+    assert str(back) == str(err) and vars(back) == vars(err)

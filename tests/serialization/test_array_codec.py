@@ -212,9 +212,10 @@ def test_restore_rejects_truncated_and_non_array_payloads(pad):
       serialization.msgpack_restore(msgpack.packb(msgpack.ExtType(1, payload)))
 
 
-def test_restore_rejects_non_scalar_ext_3_and_bad_complex():
-  with pytest.raises(serialization.DecodeError, match='shape'):
-    serialization.msgpack_restore(_array_ext(b'\x91\x02', b'int8', b'\x00\x00', code=3))
+def test_shaped_ext_3_decodes_like_the_reference_and_bad_complex_is_refused():
+  # the reference returns arr[()] for ext type 3, which for a shaped array is the array
+  out = serialization.msgpack_restore(_array_ext(b'\x91\x02', b'int8', b'\x01\x02', code=3))
+  np.testing.assert_array_equal(out, np.array([1, 2], np.int8))
   bad = msgpack.packb(msgpack.ExtType(2, msgpack.packb([1.0, 'x'])))
   with pytest.raises(serialization.DecodeError, match='complex'):
     serialization.msgpack_restore(bad)
@@ -225,7 +226,16 @@ def test_restore_rejects_non_scalar_ext_3_and_bad_complex():
 def test_zero_size_arrays_with_large_dimensions_allocate_nothing():
   data = _array_ext(msgpack.packb([0, 10**9]), b'float64', b'')
   out = serialization.msgpack_restore(data)
-  assert out.shape == (0, 10**9) and out.dtype == np.float64
+  assert out.shape == (0, 10**9) and out.dtype == np.float64 and list(out) == []
+  ok = serialization.msgpack_restore(_array_ext(msgpack.packb([2**20, 0]), b'int8', b''))
+  assert ok.shape == (2**20, 0)
+
+
+@pytest.mark.parametrize('shape', [[2**32 - 1, 0], [2**20 + 1, 0, 7], [1024, 1025, 0]])
+def test_empty_arrays_with_billions_of_rows_are_refused(shape):
+  # 40 bytes of input that list(arr) would turn into billions of objects
+  with pytest.raises(serialization.DecodeError, match='sub-arrays before its first zero'):
+    serialization.msgpack_restore(_array_ext(msgpack.packb(shape), b'float32', b''))
 
 
 def test_restored_arrays_are_read_only_views():

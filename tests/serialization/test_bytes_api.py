@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flaxen import serialization, struct
+from flaxen import errors, serialization, struct
 from flaxen.core import FrozenDict, freeze
 
 Pair = collections.namedtuple('Pair', ['first', 'second'])
@@ -57,7 +57,23 @@ def test_mismatched_target_raises_decode_error_with_path():
   target = {'params': {'Dense_0': {'kernel': np.zeros(2), 'bias': np.zeros(2)}}}
   with pytest.raises(serialization.DecodeError, match=r'\./params/Dense_0/kernel') as info:
     serialization.from_bytes(target, data)
-  assert isinstance(info.value, ValueError) and isinstance(info.value.__cause__, ValueError)
+  assert isinstance(info.value, ValueError) and isinstance(info.value, errors.StateMismatchError)
+  assert str(info.value).startswith(
+    "The target dict keys and state dict keys do not match, target dict contains keys "
+    "{'kernel'} which are not present in state dict at path ./params/Dense_0")
+
+
+def test_errors_of_user_handlers_pass_through_unchanged():
+  class Strict:
+    pass
+
+  def restore(obj, state):
+    raise KeyError('from the handler')
+
+  serialization.register_serialization_state(Strict, lambda s: {}, restore)
+  with pytest.raises(KeyError, match='from the handler') as info:
+    serialization.from_bytes({'s': Strict()}, serialization.to_bytes({'s': Strict()}))
+  assert type(info.value) is KeyError  # not wrapped, as in the reference
 
 
 # --- fuzzing ---------------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_default_and_forwarding():
   serialization.MAX_CHUNK_SIZE = 100
   try:
     assert chunking.MAX_CHUNK_SIZE == 100 and serialization.MAX_CHUNK_SIZE == 100
-    assert 'MAX_CHUNK_SIZE' not in vars(serialization)  # no stale copy on the façade
+    assert vars(serialization)['MAX_CHUNK_SIZE'] == 100  # a plain module attribute too
   finally:
     serialization.MAX_CHUNK_SIZE = old
   assert chunking.MAX_CHUNK_SIZE == 2**30
@@ -147,3 +147,28 @@ def test_declared_shape_must_match_total_not_chunk_sizes():
   data = _chunk_map((2, 3), [A[:1], np.arange(5, dtype=np.float32)])
   out = serialization.msgpack_restore(data)['x']
   assert out.shape == (2, 3) and math.isclose(out.sum(), 10.0)
+
+
+@pytest.mark.parametrize('filler', ['arrays', 'maps'])
+def test_chunked_arrays_are_found_whichever_way_they_are_looked_for(filler, monkeypatch):
+  # array-heavy input: the decoder walks the containers; map-heavy: it scans for the marker
+  from flaxen._src.serialization import msgpack_codec
+
+  monkeypatch.setattr(serialization, 'MAX_CHUNK_SIZE', 4096)
+  big = np.arange(5000, dtype=np.float32)  # 20 KB: written in 5 chunks
+  tree = {'big': big, 'deep': [{'x': big}]}
+  if filler == 'arrays':
+    tree['pad'] = [np.full(4096, i, np.uint8) for i in range(200)]  # array bytes dominate
+  else:
+    tree['pad'] = [{'k': i} for i in range(20_000)]  # containers dominate
+  data = serialization.msgpack_serialize(tree)
+  plain = serialization.msgpack_serialize({'pad': tree['pad']})  # the same, without chunks
+  monkeypatch.setattr(serialization, 'MAX_CHUNK_SIZE', 2**30)
+  out = serialization.msgpack_restore(data)
+  np.testing.assert_array_equal(out['big'], big)
+  np.testing.assert_array_equal(out['deep'][0]['x'], big)
+  walks = []
+  real = msgpack_codec.chunking.reassemble_all
+  monkeypatch.setattr(msgpack_codec.chunking, 'reassemble_all', lambda t: walks.append(1) or real(t))
+  serialization.msgpack_restore(plain)
+  assert walks == ([1] if filler == 'arrays' else [])  # no marker in the input: no walk needed

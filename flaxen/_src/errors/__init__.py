@@ -11,6 +11,8 @@ Use as ``from flaxen._src import errors`` then ``raise errors.NameInUseError(...
 from flaxen._src.errors.base import FlaxError
 from flaxen._src.errors.checkpoint import (
   AlreadyExistsError,
+  CheckpointCorruptedError,
+  CheckpointMismatchError,
   InvalidCheckpointError,
   MPACheckpointingRequiredError,
   MPARestoreDataCorruptedError,
@@ -48,6 +50,14 @@ from flaxen._src.errors.scope import (
   ScopeParamNotFoundError,
   ScopeParamShapeError,
   ScopeVariableNotFoundError,
+)
+from flaxen._src.errors.serialization import (
+  InvalidStateDictError,
+  MsgpackDecodeError,
+  StateMismatchAttributeError,
+  StateMismatchError,
+  StateMismatchKeyError,
+  StateMismatchTypeError,
 )
 from flaxen._src.errors.transform import (
   PartitioningUnspecifiedError,

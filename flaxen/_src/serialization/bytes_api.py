@@ -2,10 +2,12 @@
 
 ``to_bytes(target)`` is ``msgpack_serialize(to_state_dict(target))`` and
 ``from_bytes(target, data)`` is ``from_state_dict(target, msgpack_restore(data))``.
-For bytes that decode but do not fit ``target`` (a missing key, a list of the
-wrong length), ``from_bytes`` raises the same ``MsgpackDecodeError`` as for
-bytes that do not decode at all, with the path of the offending entry, so
-callers reading untrusted files handle one error type.
+Bytes that do not decode raise ``MsgpackDecodeError``; bytes that decode but do
+not fit ``target`` (a missing key, a list of the wrong length) raise a
+``StateMismatchError``, which is a ``MsgpackDecodeError`` too (and carries the
+built-in class the reference raises for that case), so callers reading
+untrusted files handle one error type. Errors of user-registered handlers pass
+through unchanged, as in the reference.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from flaxen._src.public import set_module
-from flaxen._src.serialization.errors import MsgpackDecodeError
 from flaxen._src.serialization.msgpack_codec import msgpack_restore, msgpack_serialize
 from flaxen._src.serialization.state_dict import from_state_dict, to_state_dict
 
@@ -52,13 +53,8 @@ def from_bytes(target: Any, encoded_bytes: bytes) -> Any:
     bytes (arrays are restored as numpy arrays).
 
   Raises:
-    MsgpackDecodeError: the bytes are malformed or do not match the structure
-      of ``target`` (the message names the path of the entry).
+    MsgpackDecodeError: the bytes are malformed, or (as ``StateMismatchError``)
+      they do not match the structure of ``target`` (the message names the
+      path of the entry).
   """
-  state = msgpack_restore(encoded_bytes)
-  try:
-    return from_state_dict(target, state)
-  except MsgpackDecodeError:
-    raise
-  except (ValueError, TypeError, KeyError, IndexError) as e:
-    raise MsgpackDecodeError(f'the decoded state does not match the target: {e}') from e
+  return from_state_dict(target, msgpack_restore(encoded_bytes))

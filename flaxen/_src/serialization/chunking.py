@@ -14,10 +14,13 @@ the C-order flattened array (the last one fewer).
 ``flaxen.serialization.MAX_CHUNK_SIZE`` forwards reads and writes here, so
 ``serialization.MAX_CHUNK_SIZE = 728`` affects the next call.
 
-Reassembly checks the map before allocating: exactly the three keys, a shape of
-non-negative ints, chunks that are 1-D arrays of one dtype, and chunk sizes
-adding up to the product of the shape. The chunks were already decoded from the
-input, so the concatenated array is no larger than the input justifies.
+After decoding, ``reassemble_all`` replaces every chunked-array map of the tree
+(walked without recursion) by its array. Reassembly checks the map before
+allocating: exactly the three keys, a shape of non-negative ints, chunks that
+are 1-D arrays of one dtype, chunk sizes adding up to the product of the shape,
+and (for an empty result) the same limit on rows before the first zero
+dimension as for any array (``array_decode``). The chunks were already decoded
+from the input, so the concatenated array is no larger than the input justifies.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from flaxen._src.serialization.errors import MsgpackDecodeError
+from flaxen._src.errors.serialization import MsgpackDecodeError
+from flaxen._src.serialization import array_decode
 
 MAX_CHUNK_SIZE = 2**30
 CHUNKED_KEY = '__msgpack_chunked_array__'
@@ -64,11 +68,6 @@ def _indexed(d, what: str) -> list:
     ) from None
 
 
-def is_chunked(d: dict) -> bool:
-  """Whether a decoded map is the chunked form of an array."""
-  return CHUNKED_KEY in d
-
-
 def reassemble(d: dict) -> np.ndarray:
   """Rebuilds the array of a decoded chunked-array map.
 
@@ -97,4 +96,31 @@ def reassemble(d: dict) -> np.ndarray:
       f'chunked array: declared shape {tuple(shape)} needs {math.prod(shape)} elements but '
       f'the chunks hold {total}'
     )
+  if total == 0:
+    array_decode.check_empty_extent(tuple(shape))
   return np.concatenate(chunks).reshape(shape)
+
+
+def reassemble_all(tree):
+  """``tree`` with every chunked-array map (at any depth, or the root) rebuilt into its array.
+
+  Raises:
+    MsgpackDecodeError: a chunked-array map is malformed (see ``reassemble``).
+  """
+  if type(tree) is dict and CHUNKED_KEY in tree:
+    return reassemble(tree)
+  pending = [tree]
+  while pending:
+    node = pending.pop()
+    if type(node) is dict:
+      entries = node.items()
+    elif type(node) is list:
+      entries = enumerate(node)
+    else:
+      continue
+    for key, value in list(entries):
+      if type(value) is dict and CHUNKED_KEY in value:
+        node[key] = reassemble(value)
+      elif type(value) is dict or type(value) is list:
+        pending.append(value)
+  return tree

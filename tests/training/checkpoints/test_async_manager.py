@@ -1,6 +1,10 @@
-"""AsyncManager: background commits, exact keep bookkeeping, errors never lost."""
+"""AsyncManager: background commits, exact keep bookkeeping, errors never lost (also at exit)."""
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +12,9 @@ import pytest
 from flaxen import errors
 from flaxen._src.training.checkpoints import atomic
 from flaxen.training import checkpoints
+
+ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.usefixtures('msgpack')  # AsyncManager runs msgpack commits
 
 
 def expected_after(saved_steps, keep, every_n=None):
@@ -18,7 +25,7 @@ def expected_after(saved_steps, keep, every_n=None):
     if len(files) > keep:
       last, kept = -float('inf'), []
       for old in files[:-keep]:
-        if every_n and old >= last + every_n:
+        if every_n and old and old - last >= every_n:  # the reference's rule
           last = old
           kept.append(old)
       files = kept + files[-keep:]
@@ -31,7 +38,7 @@ def test_many_rapid_async_saves_keep_exact_bookkeeping(tmp_path):
     checkpoints.save_checkpoint(tmp_path, {'w': np.full(1000, step)}, step, keep=3,
                                 keep_every_n_steps=10, async_manager=m)
   m.wait_previous_save()
-  assert checkpoints.available_steps(tmp_path) == [0, 10, 20, 30, 37, 38, 39]
+  assert checkpoints.available_steps(tmp_path) == [1, 11, 21, 31, 37, 38, 39]
   assert checkpoints.available_steps(tmp_path) == expected_after(range(40), 3, 10)
   assert (checkpoints.restore_checkpoint(tmp_path, None)['w'] == 39).all()
 
@@ -96,7 +103,7 @@ def test_failed_background_save_is_reported(tmp_path, monkeypatch):
   def broken(*a, **k):
     raise OSError('disk on fire')
 
-  monkeypatch.setattr(atomic, 'atomic_write', broken)
+  monkeypatch.setattr(atomic, 'write_file', broken)
   checkpoints.save_checkpoint(tmp_path, {'v': 1}, 1, async_manager=m)
   with pytest.raises(OSError, match='disk on fire'):
     m.wait_previous_save()
@@ -109,9 +116,43 @@ def test_failed_background_save_is_reported(tmp_path, monkeypatch):
 
 def test_next_save_surfaces_a_previous_failure(tmp_path, monkeypatch):
   m = checkpoints.AsyncManager()
-  monkeypatch.setattr(atomic, 'atomic_write', lambda *a, **k: (_ for _ in ()).throw(OSError('x')))
+  monkeypatch.setattr(atomic, 'write_file', lambda *a, **k: (_ for _ in ()).throw(OSError('x')))
   checkpoints.save_checkpoint(tmp_path, {'v': 1}, 1, async_manager=m)
   m.save_future.exception(timeout=30)  # let the background commit fail first
   monkeypatch.undo()
   with pytest.raises(OSError):
     checkpoints.save_checkpoint(tmp_path, {'v': 2}, 2, async_manager=m)
+
+
+EXIT_SCRIPT = r'''
+import sys
+import numpy as np
+from flaxen import config
+from flaxen._src.training.checkpoints import atomic
+from flaxen.training import checkpoints
+
+config.update('flax_use_orbax_checkpointing', False)
+if sys.argv[2] == 'fail':
+  def broken(*a, **k):
+    raise OSError('disk on fire')
+  atomic.write_file = broken
+m = checkpoints.AsyncManager()
+checkpoints.save_checkpoint(sys.argv[1], {'w': np.ones(3)}, 1, async_manager=m)
+print('main done', flush=True)
+'''
+
+
+@pytest.mark.parametrize('mode', ['fail', 'ok'])
+def test_a_failed_save_nobody_waited_for_is_reported_at_exit(tmp_path, mode):
+  env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS='cpu', PYTHONWARNINGS='ignore')
+  proc = subprocess.run([sys.executable, '-c', EXIT_SCRIPT, str(tmp_path), mode], env=env,
+                        capture_output=True, text=True, timeout=120, cwd=str(ROOT))
+  assert 'main done' in proc.stdout
+  if mode == 'fail':
+    assert proc.returncode == 1
+    assert 'an asynchronous checkpoint save failed' in proc.stderr
+    assert 'OSError: disk on fire' in proc.stderr
+    assert checkpoints.available_steps(tmp_path) == []
+  else:  # a pending save that succeeds is completed before the process ends
+    assert proc.returncode == 0, proc.stderr
+    assert checkpoints.available_steps(tmp_path) == [1]

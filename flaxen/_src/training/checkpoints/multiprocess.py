@@ -1,13 +1,18 @@
 """``save_checkpoint_multiprocess``: one checkpoint written collectively by all processes.
 
-Every process calls it with the same arguments. Process 0 writes the msgpack file
-and prunes old checkpoints (exactly as ``save_checkpoint``); the others only
-take part in the barrier, so no two processes race on the shared directory.
-Arrays that are not fully addressable from one process (global ``jax.Array``
-sharded over several hosts) cannot go into a msgpack file: they need the Orbax
-backend (``orbax_checkpointer=`` or ``flax_use_orbax_checkpointing``), in which
-case every process takes part in the Orbax save. Without it they raise
-``MPACheckpointingRequiredError`` before anything is written.
+Every process calls it with the same arguments; the processes meet at a
+barrier before and after the save.
+
+* Orbax (the default, ``flax_use_orbax_checkpointing``): every process takes
+  part in the Orbax save, each writing the shards it holds, so arrays sharded
+  over devices of several processes are saved as they are; process 0 prunes
+  old checkpoints once the new one is committed.
+* msgpack (flag off): process 0 writes the file and prunes, exactly as
+  ``save_checkpoint``; the others only meet at the barriers, so no two processes
+  race on the shared directory. Arrays that span processes cannot go into one
+  file: they raise ``MPACheckpointingRequiredError``, whose message says to keep
+  Orbax on (flaxen has no ``GlobalAsyncCheckpointManager`` path), before
+  anything is written.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from flaxen._src import errors
 from flaxen._src.public import set_module
 from flaxen._src.training.checkpoints import naming
 from flaxen._src.training.checkpoints.async_manager import AsyncManager
-from flaxen._src.training.checkpoints.save import save_prepared, split_prefix, use_orbax
+from flaxen._src.training.checkpoints.save import save_prepared, use_orbax
 
 
-def _has_multiprocess_array(target: Any) -> bool:
+def has_multiprocess_array(target: Any) -> bool:
+  """Whether ``target`` holds a ``jax.Array`` that no single process can read whole."""
   return any(
     isinstance(x, jax.Array) and not x.is_fully_addressable
     for x in jax.tree_util.tree_leaves(target)
@@ -56,25 +62,24 @@ def save_checkpoint_multiprocess(
   Args:
     ckpt_dir, target, step, prefix, keep, overwrite, keep_every_n_steps,
       async_manager, orbax_checkpointer: as for ``save_checkpoint``.
-    gda_manager: accepted for signature compatibility; multi-process arrays
-      are saved through Orbax.
+    gda_manager: accepted for signature compatibility; arrays that span
+      processes are saved through Orbax.
 
   Returns:
     The path of the checkpoint (on every process).
 
   Raises:
-    MPACheckpointingRequiredError: ``target`` holds multi-process arrays and
-      the Orbax backend is not in use.
+    MPACheckpointingRequiredError: ``target`` holds arrays that span processes
+      and the Orbax backend is off.
   """
   del gda_manager
-  ckpt_dir = os.fspath(ckpt_dir)
-  base, pfx = split_prefix(ckpt_dir, prefix)
-  path = naming.checkpoint_path(base, step, pfx)
+  base, pfx = naming.split_prefix(naming.safe_normpath(os.fspath(ckpt_dir)), prefix)
+  path = naming.checkpoint_path(base, naming.step_text(step), pfx)
   orbax = use_orbax(orbax_checkpointer)
-  if _has_multiprocess_array(target) and not orbax:
+  if not orbax and has_multiprocess_array(target):
     raise errors.MPACheckpointingRequiredError(path, step)
-  if orbax or jax.process_index() == 0:
-    save_prepared(ckpt_dir, target, step, prefix, keep, overwrite, keep_every_n_steps,
-                  async_manager, orbax_checkpointer)
+  _barrier('flaxen.save_checkpoint_multiprocess:start')
+  save_prepared(ckpt_dir, target, step, prefix, keep, overwrite, keep_every_n_steps,
+                async_manager, orbax_checkpointer, multiprocess=True)
   _barrier(f'flaxen.save_checkpoint_multiprocess:{path}')
   return path

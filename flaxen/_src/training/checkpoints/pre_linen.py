@@ -10,15 +10,12 @@ Applied to a Linen tree it changes nothing (per-class numbering is a fixed point
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from flaxen._src.public import set_module
-from flaxen._src.training.checkpoints.naming import natural_sort
+from flaxen._src.training.checkpoints.naming import MODULE_NUM_RE, natural_sort
 from flaxen._src.tree.frozen_dict import FrozenDict
-
-_MODULE_NUM = re.compile(r'(.*)_\d+$')
 
 
 @set_module('flaxen.training.checkpoints')
@@ -41,7 +38,7 @@ def convert_pre_linen(params: Any) -> Any:
   counts: dict[str, int] = {}
   renamed = {}
   for name in natural_sort(params.keys()):
-    match = _MODULE_NUM.match(name)
+    match = MODULE_NUM_RE.match(name)
     new_name = name
     if match:
       cls = match.group(1)

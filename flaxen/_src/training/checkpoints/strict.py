@@ -1,43 +1,66 @@
 """Exhaustive comparison of a target with a restored state dict (``strict=True``).
 
 Both sides are compared as state dicts (``to_state_dict(target)`` versus the
-decoded file), walked in parallel. Paths are the ``/``-joined keys. A leaf is
-compared by shape and dtype when both sides are arrays or numpy scalars; Python
-scalars, strings and ``None`` only need to be leaves on both sides (their
-values are data, not structure). Empty containers count as sub-trees.
+decoded checkpoint), walked in parallel. Paths are the ``/``-joined keys. Every
+leaf has a *kind*:
+
+* ``array``: something with a shape and a dtype and at least one dimension;
+* ``scalar``: a 0-d array, a numpy scalar or a Python number (``bool``, ``int``,
+  ``float``, ``complex``). A ``TrainState.step`` saved as a jax array after a
+  jitted step and restored into a fresh state whose step is ``0`` is fine;
+* ``None``, ``str``, ``bytes``, or any other type by name.
+
+Leaves of different kinds are a *kind* mismatch (a saved ``None``, string or
+number where the target holds an array, the reverse, a sub-tree against a
+leaf); two arrays must agree in shape and dtype. Empty containers count as
+sub-trees; Orbax stores them as ``None``, so for Orbax checkpoints
+(``empty_is_none``) a saved ``None`` matches an empty sub-tree of the target.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from flaxen._src.errors.checkpoint import CheckpointMismatchError
 from flaxen._src.public import set_module
 from flaxen._src.serialization.state_dict import to_state_dict
-from flaxen._src.training.checkpoints.errors import CheckpointMismatchError
 
 
-def _is_tree(x: Any) -> bool:
-  return isinstance(x, Mapping)
+def _kind(x: Any) -> str:
+  if isinstance(x, Mapping):
+    return 'tree'
+  if hasattr(x, 'shape') and hasattr(x, 'dtype'):
+    return 'array' if np.ndim(x) else 'scalar'
+  if isinstance(x, numbers.Number):
+    return 'scalar'
+  if x is None:
+    return 'None'
+  return type(x).__name__
 
 
-def _array_like(x: Any) -> bool:
-  return hasattr(x, 'shape') and hasattr(x, 'dtype')
-
-
-def _describe(x: Any) -> str:
-  if _is_tree(x):
+def _describe(x: Any, kind: str) -> str:
+  if kind == 'tree':
     return 'a sub-tree'
-  if _array_like(x):
+  if kind == 'array':
     return f'an array {np.dtype(x.dtype).name}{list(np.shape(x))}'
-  return f'a leaf of type {type(x).__name__}'
+  if kind == 'scalar':
+    return f'a scalar {x!r}' if isinstance(x, numbers.Number) else f'a scalar {np.dtype(x.dtype).name}'
+  return 'None' if x is None else f'a leaf of type {kind}'
 
 
 @set_module('flaxen.training.checkpoints')
-def compare_state(target: Any, state: Any) -> dict[str, list]:
+def compare_state(target: Any, state: Any, empty_is_none: bool = False) -> dict[str, list]:
   """Lists every difference between ``target`` and the state dict ``state``.
+
+  Args:
+    target: the object to restore into.
+    state: a restored state dict.
+    empty_is_none: a ``None`` in ``state`` matches an empty sub-tree of the
+      target (how Orbax stores empty containers such as ``optax.EmptyState``).
 
   Returns:
     ``{'missing': [...], 'unexpected': [...], 'shape': [...], 'dtype': [...],
@@ -47,30 +70,33 @@ def compare_state(target: Any, state: Any) -> dict[str, list]:
   stack = [('', to_state_dict(target), state)]
   while stack:
     path, want, got = stack.pop()
-    if _is_tree(want) and _is_tree(got):
+    want_kind, got_kind = _kind(want), _kind(got)
+    if empty_is_none and want_kind == 'tree' and not want and got is None:
+      continue
+    if want_kind == got_kind == 'tree':
       for key in want:
-        sub = f'{path}/{key}'
         if key in got:
-          stack.append((sub, want[key], got[key]))
+          stack.append((f'{path}/{key}', want[key], got[key]))
         else:
-          report['missing'].append(sub)
+          report['missing'].append(f'{path}/{key}')
       report['unexpected'].extend(f'{path}/{key}' for key in got if key not in want)
       continue
     where = path or '/'
-    if _is_tree(want) or _is_tree(got):
-      report['kind'].append((where, _describe(want), _describe(got)))
-    elif _array_like(want) and _array_like(got):
+    if want_kind != got_kind:
+      report['kind'].append((where, _describe(want, want_kind), _describe(got, got_kind)))
+    elif want_kind == 'array':
       if tuple(np.shape(want)) != tuple(np.shape(got)):
         report['shape'].append((where, tuple(np.shape(want)), tuple(np.shape(got))))
       if np.dtype(want.dtype) != np.dtype(got.dtype):
         report['dtype'].append((where, np.dtype(want.dtype).name, np.dtype(got.dtype).name))
-  for v in report.values():
-    v.sort(key=lambda e: e if isinstance(e, str) else e[0])
+  for entries in report.values():
+    entries.sort(key=lambda e: e if isinstance(e, str) else e[0])
   return report
 
 
-def verify_state(target: Any, state: Any, path: str) -> None:
+def verify_state(target: Any, state: Any, path: str, empty_is_none: bool = False) -> None:
   """Raises ``CheckpointMismatchError`` listing every difference, if there is any."""
-  r = compare_state(target, state)
+  r = compare_state(target, state, empty_is_none)
   if any(r.values()):
-    raise CheckpointMismatchError(path, r['missing'], r['unexpected'], r['shape'], r['dtype'], r['kind'])
+    raise CheckpointMismatchError(path, r['missing'], r['unexpected'], r['shape'], r['dtype'],
+                                  r['kind'])
