@@ -70,13 +70,14 @@ def test_describe_os_error_falls_back_to_strerror():
 def test_msgpack_format_holds_whatever_the_global_flag_says(tmp_path):
   run = Workdir(tmp_path)
   run.prepare(resume=False, overwrite=False)
+  before = bool(config.flax_use_orbax_checkpointing)
   with config.temp_flip_flag('use_orbax_checkpointing', True):
     path = run.save(STATE, 3, keep=3)
     restored = run.restore(STATE)
   assert os.path.isfile(path)  # one msgpack file, not an Orbax directory
   assert checkpoints.restore_checkpoint(path, None)['w'].tolist() == [0.0, 1.0, 2.0]
   assert restored['w'].tolist() == [0.0, 1.0, 2.0]
-  assert bool(config.flax_use_orbax_checkpointing) is False  # restored afterwards
+  assert bool(config.flax_use_orbax_checkpointing) is before  # restored afterwards
   with pytest.raises(ValueError, match='checkpoint_format must be one of'):
     Workdir(tmp_path, 'pickle')
 
@@ -98,8 +99,8 @@ def test_restore_errors_say_what_to_do(tmp_path):
   run.save(STATE, 8, keep=3)
   latest = tmp_path / 'checkpoints' / 'checkpoint_8'
   latest.write_bytes(latest.read_bytes()[:10])
-  with pytest.raises(WorkdirError, match='newest complete checkpoint is .*checkpoint_4'):
-    run.restore(STATE)
+  # a damaged newest checkpoint is skipped: the newest intact one is restored
+  assert run.restore({'w': jnp.zeros(3), 'step': jnp.int32(0)})['w'].tolist() == [0.0, 1.0, 2.0]
   latest.unlink()
   with pytest.raises(WorkdirError, match='does not fit this model and optimizer'):
     run.restore({'w': jnp.arange(4.0), 'step': jnp.int32(0)})

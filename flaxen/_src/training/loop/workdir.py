@@ -128,10 +128,13 @@ class Workdir:
       raise WorkdirError(describe_os_error(e, self.path, 'clear')) from e
 
   def restore(self, template: Any) -> Any:
-    """The newest checkpoint restored into ``template``'s structure; None if there is none.
+    """The newest intact checkpoint restored into ``template``'s structure; None if none.
+
+    A damaged newer checkpoint (truncated, edited, not matching its integrity record) is
+    skipped with a logged warning, so a run never resumes from garbage.
 
     Raises:
-      WorkdirError: the newest checkpoint is damaged or does not fit ``template``.
+      WorkdirError: no intact checkpoint is left, or it does not fit ``template``.
     """
     if not self.steps():
       return None
