@@ -1,6 +1,7 @@
 """The Linen Module system, one concept per file.
 
-``module.py`` holds the ``Module`` class; it delegates to ``dataclass.py``
+``module.py`` holds the ``Module`` class; ``state.py`` owns the per-instance
+state (every write goes through it); the class delegates to ``dataclass.py``
 (subclass -> dataclass with trailing ``parent``/``name``), ``naming.py`` (auto
 names, adoption of submodules), ``setup.py`` (lazy setup state machine),
 ``methods.py`` (wrapping of user methods), ``compact.py`` (``@compact``,

@@ -7,8 +7,8 @@
 * the inherited ``parent``/``name`` fields are lifted out of the bases' field
   tables while ``dataclasses.dataclass`` processes the class and re-added as the
   class's own last fields (keyword-only), so they stay last;
-* ``parent`` is then served by ``ParentDescriptor``, which keeps a *weak*
-  reference to a parent Module (no reference cycles between parents and
+* ``parent`` is then served by ``state.ParentDescriptor``, which keeps a
+  *weak* reference to a parent Module (no reference cycles between parents and
   children, so module trees die by reference counting);
 * fields with ``init=False`` are excluded from comparison, hashing and repr;
 * ``kw_only=True`` makes this class's fields keyword-only (not inherited);
@@ -24,28 +24,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import weakref
 from typing import Any, Optional
 
 from flaxen._src import errors
-from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase
+from flaxen._src.linen.module.base import UNSPECIFIED_PARENT
+from flaxen._src.linen.module.state import ParentDescriptor
 
 _RESERVED = ('parent', 'name')
 _NAME_TYPES = ('str', str, str | None, Optional[str], 'Optional[str]', 'str | None')  # noqa: UP045
-
-
-class ParentDescriptor:
-  """Data descriptor of the ``parent`` field: weakly references parent Modules."""
-
-  def __get__(self, obj, objtype=None):
-    if obj is None:
-      return None
-    ref = obj.__dict__.get('_parent_ref')
-    return ref() if isinstance(ref, weakref.ReferenceType) else ref
-
-  def __set__(self, obj, value):
-    ref = weakref.ref(value) if isinstance(value, ModuleBase) else value
-    obj.__dict__['_parent_ref'] = ref
 
 
 def _check_reserved(own: dict[str, Any]) -> None:

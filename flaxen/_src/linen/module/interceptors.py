@@ -2,10 +2,13 @@
 
 ``intercept_methods(fn)`` registers ``fn(next_fun, args, kwargs, context)`` for
 the body of a ``with`` block; ``context`` is an ``InterceptorContext`` with the
-module, the method name and the original (unwrapped) method bound to the module. Interceptors
-registered by outer ``with`` blocks wrap those of inner blocks, so the outermost
-runs first. ``capture_intermediates`` is implemented as such an interceptor
-(``capture_interceptor``), registered by ``init``/``apply`` for their duration.
+module, the method name and the original (unwrapped) method bound to the
+module. Interceptors registered by outer ``with`` blocks wrap those of inner
+blocks, so the outermost runs first. The registered interceptors are a tuple in
+a context variable (``context.py``): a ``with`` block in one thread or task
+never affects another. ``capture_intermediates`` is implemented as such an
+interceptor (``capture_interceptor``), registered by ``init``/``apply`` for
+their duration.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flaxen._src.linen.module import context
+from flaxen._src.linen.module.named_call import method_name
 from flaxen._src.public import set_module
 
 
@@ -57,21 +61,19 @@ def intercept_methods(interceptor: Callable[..., Any]) -> Iterator[None]:
     >>> calls
     ['__call__']
   """
-  ctx = context.get()
-  old = ctx.interceptors
-  ctx.interceptors = old + (interceptor,)
+  token = context.push_interceptor(interceptor)
   try:
     yield
   finally:
-    ctx.interceptors = old
+    context.pop_interceptor(token)
 
 
 def run_interceptors(fun: Callable[..., Any], module: Any, args: tuple, kwargs: dict) -> Any:
   """Calls ``fun(module, *args, **kwargs)`` through the registered interceptors."""
   call = functools.partial(fun, module)
-  info = InterceptorContext(module, fun.__name__, call)
+  info = InterceptorContext(module, method_name(fun), call)
 
-  for interceptor in reversed(context.get().interceptors):
+  for interceptor in reversed(context.interceptors()):
     call = _wrap(interceptor, call, info)
   return call(*args, **kwargs)
 

@@ -32,8 +32,11 @@ import jax
 
 from flaxen._src import errors
 from flaxen._src.linen.module import context, interceptors, named_call
+from flaxen._src.linen.module import state as state_lib
 from flaxen._src.linen.module.base import ModuleBase
-from flaxen._src.linen.module.setup import SetupState, try_setup
+from flaxen._src.linen.module.named_call import method_name
+from flaxen._src.linen.module.setup import try_setup
+from flaxen._src.linen.module.state import SetupState
 
 _NEVER_WRAP = frozenset((
   '__eq__', '__repr__', '__init__', '__hash__', '__post_init__', '__getattr__',
@@ -63,40 +66,36 @@ def call_wrapped_method(module: Any, fun: Callable[..., Any], args: tuple, kwarg
   """Runs ``fun(module, *args, **kwargs)`` with the Module state machinery (module docstring)."""
   state = module._state
   is_compact = getattr(fun, 'compact', False)
-  fn_name = fun.__name__
+  fn_name = method_name(fun)
   is_setup = fn_name == 'setup'
   is_recurrent = False
   if is_setup:
     if module.scope is None:
       raise errors.CallSetupUnboundModuleError()
-    is_recurrent = state.in_setup
-    state.in_setup = True
+    is_recurrent = state.enter_setup()
   elif state.setup_called is not SetupState.DONE:
     try_setup(module)
   if is_compact:
     if module.scope is None:
       raise errors.CallCompactUnboundModuleError()
-    is_recurrent = state.in_compact_method
-    state.in_compact_method = True
-  ctx = context.get()
-  stack = ctx.module_stack
-  stack.append(module)
+    is_recurrent = state.enter_compact()
+  token = context.push_module(module)
   try:
-    if ctx.interceptors:
+    if context.interceptors():
       run = functools.partial(interceptors.run_interceptors, fun, module, args, kwargs)
     else:
       run = functools.partial(fun, module, *args, **kwargs)
     if named_call.enabled() and module.scope is not None:
-      with jax.named_scope(named_call.scope_name(module, fn_name)):
+      with jax.named_scope(named_call.label(module, fn_name)):
         return run()
     return run()
   except Exception as e:
     _add_note(e, module, fn_name)
     raise
   finally:
-    stack.pop()
+    context.pop_module(token)
     if is_compact:
-      object.__setattr__(module, 'scope', module.scope.rewound())
+      state_lib.set_scope(module, module.scope.rewound())
     if (is_compact or is_setup) and not is_recurrent:
       state.reset()
 

@@ -50,7 +50,7 @@ def sow(module: Any, col: str, name: str, value: Any,
     xs = scope.get_variable(col, name)
   else:
     scope.reserve(name, col)
-    module._state.children[name] = col
+    module._state.record_child(name, col)
     xs = init_fn()
   scope.put_variable(col, name, reduce_fn(xs, value))
   return True
@@ -67,7 +67,7 @@ def perturb(module: Any, name: str, value: Any, collection: str = 'perturbations
     raise ValueError("Can't store variables on unbound modules")
   if scope.is_mutable_collection(collection) and not scope.has_variable(collection, name):
     scope.reserve(name, collection)
-    module._state.children[name] = collection
+    module._state.record_child(name, collection)
     scope.put_variable(collection, name, jax.tree_util.tree_map(jnp.zeros_like, value))
   if collection in scope.root._variables:
     if not scope.has_variable(collection, name):

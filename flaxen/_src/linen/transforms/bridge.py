@@ -34,6 +34,7 @@ import jax
 from flaxen._src import errors
 from flaxen._src.core.scope import Scope
 from flaxen._src.core.variables import Variable
+from flaxen._src.linen.module import state as state_lib
 from flaxen._src.linen.module.methods import wrap_method
 from flaxen._src.linen.module.module import Module
 
@@ -176,7 +177,7 @@ def make_core_fn(module: Module, fn: Callable[..., Any], state: Any, multi_scope
     if not multi_scope:
       scopes = [scopes]
     cloned, args, kwargs = set_module_scopes(module, args, kwargs, scopes, first)
-    object.__setattr__(cloned, '_state', state.export())
+    state_lib.set_state(cloned, state.export())
     res = fn(cloned, *args, **kwargs)
     module._state.reimport(cloned._state)
     check_return_value(res, name)

@@ -18,6 +18,7 @@ import jax
 import numpy as np
 
 from flaxen._src.core.lift.jit import jit_with_key
+from flaxen._src.linen.module import state as state_lib
 from flaxen._src.linen.module.methods import wrap_method
 from flaxen._src.linen.module.module import Module
 from flaxen._src.linen.transforms.bridge import (
@@ -95,7 +96,7 @@ def jit_method(fn: Callable[..., Any], variables: Any = True, rngs: Any = True,
   def core_fn(scopes, key, *args, **kwargs):
     module = key.module
     cloned, args, kwargs = set_module_scopes(module, args, kwargs, scopes, key.first)
-    object.__setattr__(cloned, '_state', key.state.export())
+    state_lib.set_state(cloned, key.state.export())
     res = prewrapped(cloned, *args, **kwargs)
     key.after = cloned._state
     module._state.reimport(cloned._state)
