@@ -243,6 +243,8 @@ def pack(
       return treedef.unflatten(_dup_scopes(roots, inner_scopes, paths))
 
     def repack(inner_scope_tree):
+      nonlocal inner_scopes
+      inner_scopes = []  # the transform body is over: keep nothing that holds its tracers
       inner = treedef.flatten_up_to(inner_scope_tree)
       inner_roots, _ = _dedup_scopes(inner)
       out_xs = []

@@ -26,7 +26,9 @@ from flaxen._src.linen.module import state as state_lib
 from flaxen._src.linen.module.base import ModuleBase
 from flaxen._src.tree.frozen_dict import FrozenDict
 
-# root scope -> {original module id: adopted clone}
+# root scope -> {original module id: adopted clone}. Both levels are weak: an adopted
+# clone is bound to a scope of that root, so a strong value would keep the root (and
+# all its variables) alive for ever.
 _ADOPTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -123,7 +125,7 @@ def register_submodules(module: Any, name: str, val: Any) -> None:
   root = module.scope.root
   cache = _ADOPTED.get(root)
   if cache is None:
-    cache = _ADOPTED[root] = {}
+    cache = _ADOPTED[root] = weakref.WeakValueDictionary()
   queue: list[Any] = []
   preserve = getattr(type(module), 'preserve_adopted_names', None)
   if preserve is None:
@@ -140,7 +142,8 @@ def register_submodules(module: Any, name: str, val: Any) -> None:
       key = sub._id
       clone = cache.get(key)
       if clone is None:
-        clone = cache[key] = sub.clone(name=None)
+        clone = sub.clone(name=None)
+        cache[key] = clone
       sub = clone
     if sub.__dict__.get('name') is None:
       state_lib.set_parent(sub, module)
