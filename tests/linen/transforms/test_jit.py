@@ -67,3 +67,139 @@ def test_method_decorator_and_rng_fork():
   b = m.apply({}, jnp.zeros(2), rngs={'noise': jax.random.PRNGKey(0)})
   np.testing.assert_array_equal(a, b)
   assert not np.allclose(a, m.apply({}, jnp.zeros(2), rngs={'noise': jax.random.PRNGKey(1)}))
+
+
+def test_config_dataclass_fields_hit_the_cache():
+  import dataclasses
+
+  traces = []
+
+  @dataclasses.dataclass  # unhashable (eq without frozen): compared by content
+  class Config:
+    features: int = 4
+
+  class Model(nn.Module):
+    cfg: Config
+
+    @nn.jit
+    @nn.compact
+    def __call__(self, x):
+      traces.append(1)
+      return nn.Dense(self.cfg.features)(x)
+
+  x = jnp.ones((2, 3))
+  v = Model(Config()).init(jax.random.key(0), x)
+  traces.clear()
+  for _ in range(3):
+    Model(Config()).apply(v, x)  # a new module and a new (equal) config every step
+  assert len(traces) == 1
+  Model(Config(features=4)).apply(v, x)
+  assert len(traces) == 1
+
+
+def test_one_trace_for_one_configuration_at_several_places():
+  traces = []
+
+  class Block(nn.Module):
+    @nn.jit
+    @nn.compact
+    def __call__(self, x):
+      traces.append(1)
+      return nn.Dense(3)(x)
+
+  class Stack(nn.Module):
+    def setup(self):
+      self.blocks = [Block() for _ in range(3)]
+
+    def __call__(self, x):
+      for b in self.blocks:
+        x = b(x)
+      return x
+
+  v = Stack().init(jax.random.key(0), jnp.ones((2, 3)))
+  traces.clear()
+  y = Stack().apply(v, jnp.ones((2, 3)))
+  assert len(traces) == 1  # layers_1 and layers_2 reuse the trace of layers_0
+  x = jnp.ones((2, 3))
+  for i in range(3):
+    x = nn.Dense(3).apply({'params': v['params'][f'blocks_{i}']['Dense_0']}, x)
+  np.testing.assert_allclose(y, x, rtol=1e-6)
+
+
+def test_a_changed_configuration_traces_again():
+  traces = []
+
+  class Scale(nn.Module):
+    factor: float
+    table: object = None
+
+    @nn.jit
+    def __call__(self, x):
+      traces.append(1)
+      return x * self.factor
+
+  x = jnp.ones(2)
+  np.testing.assert_allclose(Scale(2.0).apply({}, x), 2.0)
+  np.testing.assert_allclose(Scale(3.0).apply({}, x), 3.0)
+  Scale(3.0, {'a': [1, 2]}).apply({}, x)
+  Scale(3.0, {'a': [1, 2]}).apply({}, x)  # equal (unhashable) contents: cached
+  assert len(traces) == 3
+  arr = jnp.ones(3)
+  Scale(3.0, arr).apply({}, x)
+  Scale(3.0, arr).apply({}, x)  # the same array object: cached
+  Scale(3.0, jnp.ones(3)).apply({}, x)  # another array: compared by identity
+  assert len(traces) == 5
+
+
+def test_module_argument_with_another_configuration_traces_again():
+  traces = []
+
+  class Apply(nn.Module):
+    @nn.jit
+    def __call__(self, m, x):
+      traces.append(1)
+      return m(x)
+
+  class Outer(nn.Module):
+    features: int
+
+    def setup(self):
+      self.d = nn.Dense(self.features)
+      self.a = Apply()
+
+    def __call__(self, x):
+      return self.a(self.d, x)
+
+  x = jnp.ones((1, 3))
+  v2, v4 = (Outer(f).init(jax.random.key(0), x) for f in (2, 4))
+  traces.clear()
+  assert Outer(2).apply(v2, x).shape == (1, 2)
+  assert Outer(2).apply(v2, x).shape == (1, 2)
+  assert len(traces) == 1
+  assert Outer(4).apply(v4, x).shape == (1, 4)
+  assert len(traces) == 2
+
+
+def test_the_trace_cache_keeps_no_call_alive():
+  import gc
+  import weakref
+
+  roots = []
+
+  class Keep(nn.Module):
+    @nn.jit
+    @nn.compact
+    def __call__(self, x):
+      return nn.Dense(2)(x)
+
+  class Outer(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      roots.append(weakref.ref(self.scope.root))
+      return Keep()(x)
+
+  x = jnp.ones((1, 3))
+  v = Outer().init(jax.random.key(0), x)
+  Outer().apply(v, x)
+  gc.collect()
+  assert roots and all(r() is None for r in roots)

@@ -189,7 +189,6 @@ def pack(
     rng_groups_xs = []
     for scope in roots:
       scope._check_valid()
-      scope._validate_trace_level()
       groups = group_collections(_root_variables(scope), in_variable_filters)
       variable_groups_xs.append(groups)
       rng_groups = group_collections(scope.rngs, rng_filters)
@@ -249,7 +248,6 @@ def pack(
       inner_roots, _ = _dedup_scopes(inner)
       out_xs = []
       for s in inner_roots:
-        s._validate_trace_level()
         s.invalidate()
         mutable_vars = {k: v for k, v in s._variables.items() if in_filter(s.mutable, k)}
         groups = group_collections(mutable_vars, out_variable_filters + (True,))

@@ -23,6 +23,10 @@ from flaxen._src.linen.module import context
 from flaxen._src.linen.module.named_call import method_name
 from flaxen._src.public import set_module
 
+Args = tuple[Any]
+Kwargs = dict[str, Any]
+NextGetter = Callable[..., Any]
+
 
 @set_module('flaxen.linen')
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +43,10 @@ class InterceptorContext:
   module: Any
   method_name: str
   orig_method: Callable[..., Any]
+
+
+Interceptor = Callable[[NextGetter, Args, Kwargs, InterceptorContext], Any]
+"""``interceptor(next_fun, args, kwargs, context)``, as registered by ``intercept_methods``."""
 
 
 @set_module('flaxen.linen')
@@ -68,10 +76,12 @@ def intercept_methods(interceptor: Callable[..., Any]) -> Iterator[None]:
     context.pop_interceptor(token)
 
 
-def run_interceptors(fun: Callable[..., Any], module: Any, args: tuple, kwargs: dict) -> Any:
-  """Calls ``fun(module, *args, **kwargs)`` through the registered interceptors."""
-  call = functools.partial(fun, module)
-  info = InterceptorContext(module, method_name(fun), call)
+@set_module('flaxen.linen.module')
+def run_interceptors(orig_method: Callable[..., Any], module: Any, *args: Any,
+                     **kwargs: Any) -> Any:
+  """Calls ``orig_method(module, *args, **kwargs)`` through the registered interceptors."""
+  call = functools.partial(orig_method, module)
+  info = InterceptorContext(module, method_name(orig_method), call)
 
   for interceptor in reversed(context.interceptors()):
     call = _wrap(interceptor, call, info)
@@ -85,9 +95,11 @@ def _wrap(interceptor, next_fun, info):
   return wrapped
 
 
-def default_capture_filter(module: Any, method_name: str) -> bool:
+@set_module('flaxen.linen.module')
+def capture_call_intermediates(module: Any, method_name: str) -> bool:
   """``capture_intermediates=True``: capture the outputs of ``__call__``."""
   return method_name == '__call__'
+
 
 
 def capture_interceptor(filter_fn: Callable[[Any, str], bool]) -> Callable[..., Any]:
@@ -109,6 +121,6 @@ def capturing(filter_fn: Callable[[Any, str], bool] | bool) -> Iterator[None]:
     yield
     return
   if filter_fn is True:
-    filter_fn = default_capture_filter
+    filter_fn = capture_call_intermediates
   with intercept_methods(capture_interceptor(filter_fn)):
     yield

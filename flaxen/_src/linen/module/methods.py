@@ -1,7 +1,7 @@
 """Wrapping of user-defined Module methods and descriptors.
 
 Every method a subclass defines (except dataclass machinery, ``@nowrap``
-methods, static and class methods) is wrapped once by ``wrap_method``. A call
+methods, static and class methods) is wrapped once by ``wrap_method_once``. A call
 of a wrapped method on a Module instance goes through ``call_wrapped_method``:
 
 1. ``setup`` on an unbound module raises ``CallSetupUnboundModuleError``; any
@@ -37,6 +37,7 @@ from flaxen._src.linen.module.base import ModuleBase
 from flaxen._src.linen.module.named_call import method_name
 from flaxen._src.linen.module.setup import try_setup
 from flaxen._src.linen.module.state import SetupState
+from flaxen._src.public import set_module
 
 _NEVER_WRAP = frozenset((
   '__eq__', '__repr__', '__init__', '__hash__', '__post_init__', '__getattr__',
@@ -82,7 +83,7 @@ def call_wrapped_method(module: Any, fun: Callable[..., Any], args: tuple, kwarg
   token = context.push_module(module)
   try:
     if context.interceptors():
-      run = functools.partial(interceptors.run_interceptors, fun, module, args, kwargs)
+      run = functools.partial(interceptors.run_interceptors, fun, module, *args, **kwargs)
     else:
       run = functools.partial(fun, module, *args, **kwargs)
     if named_call.enabled() and module.scope is not None:
@@ -100,7 +101,8 @@ def call_wrapped_method(module: Any, fun: Callable[..., Any], args: tuple, kwarg
       state.reset()
 
 
-def wrap_method(fun: Callable[..., Any]) -> Callable[..., Any]:
+@set_module('flaxen.linen.module')
+def wrap_method_once(fun: Callable[..., Any]) -> Callable[..., Any]:
   """Wraps ``fun`` (once) so calls on a Module instance go through ``call_wrapped_method``."""
   if getattr(fun, 'method_handler_wrapped', False):
     return fun
@@ -111,10 +113,13 @@ def wrap_method(fun: Callable[..., Any]) -> Callable[..., Any]:
       return call_wrapped_method(args[0], fun, args[1:], kwargs)
     return fun(*args, **kwargs)
 
+  if not hasattr(fun, '__name__'):  # e.g. a functools.partial of a method
+    wrapped_module_method.__name__ = method_name(fun)
   wrapped_module_method.method_handler_wrapped = True  # type: ignore[attr-defined]
   return wrapped_module_method
 
 
+@set_module('flaxen.linen.module')
 class DescriptorWrapper:
   """Wraps a descriptor: ``AttributeError`` in its getter becomes ``DescriptorAttributeError``."""
 
@@ -144,6 +149,22 @@ class DescriptorWrapper:
     return getattr(self.wrapped, name)
 
 
+@set_module('flaxen.linen.module')
+def create_descriptor_wrapper(descriptor: Any) -> DescriptorWrapper:
+  """Wraps ``descriptor`` (see ``DescriptorWrapper``)."""
+  return DescriptorWrapper(descriptor)
+
+
+@set_module('flaxen.linen.module')
+def wrap_descriptor_once(descriptor: Any) -> DescriptorWrapper:
+  """Wraps ``descriptor`` unless it already is wrapped."""
+  if isinstance(descriptor, DescriptorWrapper):
+    return descriptor
+  return create_descriptor_wrapper(descriptor)
+
+
+
+
 def wrap_module_attributes(cls: type) -> None:
   """Wraps the methods and descriptors that ``cls`` itself defines (see module docstring)."""
   exclude = set(cls._flaxen_all_fields) | _NEVER_WRAP
@@ -155,7 +176,7 @@ def wrap_module_attributes(cls: type) -> None:
     if callable(attr):
       if getattr(attr, 'nowrap', False) or isinstance(attr, ModuleBase):
         continue
-      setattr(cls, key, wrap_method(attr))
+      setattr(cls, key, wrap_method_once(attr))
     elif (
       hasattr(attr, '__get__') or hasattr(attr, '__set__') or hasattr(attr, '__delete__')
     ) and key not in ('parent', '__dict__', '__weakref__'):

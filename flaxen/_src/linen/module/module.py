@@ -24,6 +24,7 @@ Invariants:
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,7 +37,7 @@ from flaxen._src.linen.module import dataclass as dataclass_lib
 from flaxen._src.linen.module import repr as repr_lib
 from flaxen._src.linen.module import sow as sow_lib
 from flaxen._src.linen.module import state as state_lib
-from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase
+from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase, module_field
 from flaxen._src.linen.module.compact import (
   compact_name_scope_methods,
   verify_single_or_no_compact,
@@ -67,6 +68,10 @@ class Module(ModuleBase):
     >>> Affine(2).apply(variables, jnp.ones((1, 3))).shape
     (1, 2)
   """
+
+  if typing.TYPE_CHECKING:  # the fields ``dataclass.py`` adds, for type checkers
+    name: str | None = module_field(kw_only=True, default=None)
+    parent: Module | Scope | None = module_field(kw_only=True, default=None)
 
   scope = None  # the bound Scope (None while unbound); not a dataclass field
   _state = UNINITIALIZED_STATE
@@ -244,8 +249,8 @@ class Module(ModuleBase):
       raise _unbound('use RNGs')
     return self.scope.make_rng(name)
 
-  def sow(self, col: str, name: str, value: Any, reduce_fn: Callable[[Any, Any], Any] = sow_lib.append,
-          init_fn: Callable[[], Any] = sow_lib.empty_tuple) -> bool:
+  def sow(self, col: str, name: str, value: Any, reduce_fn: Callable[[Any, Any], Any] = sow_lib.tuple_reduce,
+          init_fn: Callable[[], Any] = sow_lib.tuple_init) -> bool:
     """Stores ``value`` in ``col/name`` (default: appends to a tuple); see ``sow.sow``."""
     return sow_lib.sow(self, col, name, value, reduce_fn, init_fn)
 

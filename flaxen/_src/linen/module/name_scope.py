@@ -23,6 +23,7 @@ from flaxen._src.public import set_module
 F = TypeVar('F', bound=Callable[..., Any])
 
 
+@set_module('flaxen.linen.module')
 class CompactNameScope(Module):
   """Internal child module backing one ``compact_name_scope`` method."""
 

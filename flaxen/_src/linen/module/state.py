@@ -32,11 +32,13 @@ import weakref
 from typing import Any
 
 from flaxen._src.linen.module.base import ModuleBase
+from flaxen._src.public import set_module
 
 _set = object.__setattr__
 _next_id = itertools.count().__next__
 
 
+@set_module('flaxen.linen.module')
 class SetupState(enum.IntEnum):
   """How far ``setup`` has run on a module."""
 
@@ -132,6 +134,7 @@ UNINITIALIZED_STATE = ModuleState()
 """Class-level default ``_state`` (used until ``install`` gives the instance its own)."""
 
 
+@set_module('flaxen.linen.module')
 class ParentDescriptor:
   """Data descriptor of the ``parent`` field: weakly references parent Modules."""
 

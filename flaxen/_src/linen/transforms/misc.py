@@ -22,7 +22,7 @@ def fold_rngs(target: Any, variables: Any = True, rngs: Any = True, methods: Any
   Calling the transformed module twice gives different keys inside, like
   ``nn.jit`` does, without compiling anything.
   """
-  return lift_transform(lift.fold_rngs, 'Fold_rngs', target, variables=variables, rngs=rngs,
+  return lift_transform(lift.fold_rngs, target, variables=variables, rngs=rngs,
                         methods=methods)
 
 
