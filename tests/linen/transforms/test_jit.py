@@ -203,3 +203,44 @@ def test_the_trace_cache_keeps_no_call_alive():
   Outer().apply(v, x)
   gc.collect()
   assert roots and all(r() is None for r in roots)
+
+
+def test_stateful_submodule_and_scan_inside_jit_trace_once():
+  traces = []
+
+  class Body(nn.Module):
+    @nn.compact
+    def __call__(self, c, _):
+      traces.append('scan body')
+      return nn.Dense(3)(c), None
+
+  class Model(nn.Module):
+    jitted: bool = True
+
+    def setup(self):
+      self.bn = nn.BatchNorm(use_running_average=False)
+      self.stack = nn.scan(Body, variable_axes={'params': 0}, split_rngs={'params': True},
+                           length=2)()
+
+    def run(self, x):
+      traces.append('method')
+      return self.bn(self.stack(x, None)[0])
+
+    run_jitted = nn.jit(run)
+
+    def __call__(self, x):
+      return self.run_jitted(x) if self.jitted else self.run(x)
+
+  x = jnp.arange(6.0).reshape(2, 3)
+  v = Model().init(jax.random.key(0), x)
+  traces.clear()
+  outs = []
+  for _ in range(3):
+    y, upd = Model().apply(v, x, mutable=['batch_stats'])
+    outs.append((y, upd))
+  assert traces.count('method') == 1
+  plain, plain_upd = Model(jitted=False).apply(v, x, mutable=['batch_stats'])
+  for y, upd in outs:
+    np.testing.assert_allclose(y, plain, rtol=1e-5, atol=1e-6)
+    jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5), upd,
+                           plain_upd)
