@@ -131,14 +131,13 @@ class Scope:
     if self._invalid:
       raise errors.InvalidScopeError(self.name)
 
-  def _check_no_leak(self, col: str, name: str, value: Any) -> None:
-    if tracers.leaks(self.trace_level, value):
-      err = errors.JaxTransformError()
-      err.add_note(
-        f'Storing "{col}/{name}" in "{self.path_text}" would keep a tracer of a JAX transform '
-        'applied inside the model; use the lifted transform (nn.jit, nn.vmap, ...) instead.'
-      )
-      raise err
+  def _leak_error(self, col: str, name: str) -> Exception:
+    err = errors.JaxTransformError()
+    err.add_note(
+      f'Storing "{col}/{name}" in "{self.path_text}" would keep a tracer of a JAX transform '
+      'applied inside the model; use the lifted transform (nn.jit, nn.vmap, ...) instead.'
+    )
+    return err
 
   @contextlib.contextmanager
   def temporary(self) -> Iterator[Scope]:
@@ -364,7 +363,8 @@ class Scope:
     self._check_valid()
     if not self.is_mutable_collection(col):
       raise errors.ModifyScopeVariableError(col, name, self.path_text)
-    self._check_no_leak(col, name, value)
+    if tracers.leaks(self.trace_level, value):
+      raise self._leak_error(col, name)
     _put(self._mutable_collection(col), name, value)
 
   def variable(
@@ -385,19 +385,16 @@ class Scope:
     self._check_valid()
     self.reserve(name, col)
     if not self.has_variable(col, name):
-      self._check_creatable(col, name, init_fn is not None,
-                            errors.ScopeVariableNotFoundError, (name, col, self.path_text))
-      self.put_variable(col, name, init_fn(*init_args, **init_kwargs))  # type: ignore[misc]
+      if init_fn is None or not self.is_mutable_collection(col):
+        raise self._missing(col, name, errors.ScopeVariableNotFoundError, name, col)
+      self.put_variable(col, name, init_fn(*init_args, **init_kwargs))
     return Variable(self, col, name, unbox=unbox)
 
-  def _check_creatable(self, col: str, name: str, has_init: bool, missing: type,
-                       missing_args: tuple) -> None:
-    """Raises unless ``col/name`` (absent) may be created now with an initializer."""
-    if has_init and self.is_mutable_collection(col):
-      return
+  def _missing(self, col: str, name: str, error: type, *error_args: Any) -> Exception:
+    """The error for ``col/name`` that is absent and may not be created now."""
     if self.is_collection_empty(col):
-      raise errors.ScopeCollectionNotFound(col, name, self.path_text)
-    raise missing(*missing_args)
+      return errors.ScopeCollectionNotFound(col, name, self.path_text)
+    return error(*error_args, self.path_text)
 
   def param(
     self,
@@ -421,8 +418,8 @@ class Scope:
     self.reserve(name, 'params')
     stored = self._collection('params')
     if name not in stored:
-      self._check_creatable('params', name, True, errors.ScopeParamNotFoundError,
-                            (name, self.path_text))
+      if not self.is_mutable_collection('params'):
+        raise self._missing('params', name, errors.ScopeParamNotFoundError, name)
       created = init_fn(self.make_rng('params'), *init_args, **init_kwargs)
       self.put_variable('params', name, created)
       return meta.unbox(created) if unbox else created

@@ -11,7 +11,9 @@ Three context variables, each holding an *immutable* value:
   ``named_call.py``) or a bool set by ``override_named_call``.
 
 A change is a ``set`` that returns a token and is undone with ``reset(token)``,
-never a mutation. So a copied context (a new thread started with
+never a mutation. The variables themselves are importable (``MODULES``, ...) so
+the per-call path of ``methods.py`` reads and sets them without extra frames;
+every change still goes through ``set``/``reset`` with a token. So a copied context (a new thread started with
 ``contextvars.copy_context().run``, an ``asyncio`` task, ``asyncio.to_thread``)
 sees the values of the moment it was copied and never shares a stack with
 the context it was copied from: two ``init`` calls running at once in two
@@ -26,13 +28,13 @@ from typing import Any
 
 Chain = tuple[Any, 'Chain'] | None
 
-_MODULES: contextvars.ContextVar[Chain] = contextvars.ContextVar(
+MODULES: contextvars.ContextVar[Chain] = contextvars.ContextVar(
   'flaxen_module_stack', default=None
 )
-_INTERCEPTORS: contextvars.ContextVar[tuple[Callable[..., Any], ...]] = contextvars.ContextVar(
+INTERCEPTORS: contextvars.ContextVar[tuple[Callable[..., Any], ...]] = contextvars.ContextVar(
   'flaxen_interceptors', default=()
 )
-_NAMED_CALL: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+NAMED_CALL: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
   'flaxen_named_call_override', default=None
 )
 
@@ -41,24 +43,24 @@ Token = contextvars.Token
 
 def current_module() -> Any:
   """The innermost module whose method is running (``None`` at top level)."""
-  chain = _MODULES.get()
+  chain = MODULES.get()
   return None if chain is None else chain[0]
 
 
 def push_module(module: Any) -> Token:
   """Makes ``module`` the innermost running module; undo with ``pop_module(token)``."""
-  return _MODULES.set((module, _MODULES.get()))
+  return MODULES.set((module, MODULES.get()))
 
 
 def pop_module(token: Token) -> None:
   """Restores the module stack as it was before the ``push_module`` that gave ``token``."""
-  _MODULES.reset(token)
+  MODULES.reset(token)
 
 
 def module_stack() -> tuple[Any, ...]:
   """The running modules, outermost first (for debugging and tests)."""
   out = []
-  chain = _MODULES.get()
+  chain = MODULES.get()
   while chain is not None:
     out.append(chain[0])
     chain = chain[1]
@@ -67,29 +69,29 @@ def module_stack() -> tuple[Any, ...]:
 
 def interceptors() -> tuple[Callable[..., Any], ...]:
   """The registered interceptors, outermost first."""
-  return _INTERCEPTORS.get()
+  return INTERCEPTORS.get()
 
 
 def push_interceptor(interceptor: Callable[..., Any]) -> Token:
   """Registers ``interceptor`` innermost; undo with ``pop_interceptor(token)``."""
-  return _INTERCEPTORS.set(_INTERCEPTORS.get() + (interceptor,))
+  return INTERCEPTORS.set(INTERCEPTORS.get() + (interceptor,))
 
 
 def pop_interceptor(token: Token) -> None:
   """Restores the interceptors as they were before the matching ``push_interceptor``."""
-  _INTERCEPTORS.reset(token)
+  INTERCEPTORS.reset(token)
 
 
 def named_call_override() -> bool | None:
   """``override_named_call``'s value in this context (``None``: none active)."""
-  return _NAMED_CALL.get()
+  return NAMED_CALL.get()
 
 
 def set_named_call_override(enable: bool | None) -> Token:
   """Overrides the named-call switch in this context; undo with ``reset_named_call``."""
-  return _NAMED_CALL.set(enable)
+  return NAMED_CALL.set(enable)
 
 
 def reset_named_call(token: Token) -> None:
   """Restores the named-call override that was active before ``set_named_call_override``."""
-  _NAMED_CALL.reset(token)
+  NAMED_CALL.reset(token)

@@ -46,6 +46,8 @@ _NEVER_WRAP = frozenset((
   '__deepcopy__',
 ))
 _NOTED = '_flaxen_module_noted'
+_MODULES = context.MODULES
+_INTERCEPTORS = context.INTERCEPTORS
 
 
 def _add_note(exc: BaseException, module: Any, fn_name: str) -> None:
@@ -67,7 +69,7 @@ def call_wrapped_method(module: Any, fun: Callable[..., Any], args: tuple, kwarg
   """Runs ``fun(module, *args, **kwargs)`` with the Module state machinery (module docstring)."""
   state = module._state
   is_compact = getattr(fun, 'compact', False)
-  fn_name = method_name(fun)
+  fn_name = getattr(fun, '__name__', None) or method_name(fun)
   is_setup = fn_name == 'setup'
   is_recurrent = False
   if is_setup:
@@ -80,9 +82,9 @@ def call_wrapped_method(module: Any, fun: Callable[..., Any], args: tuple, kwarg
     if module.scope is None:
       raise errors.CallCompactUnboundModuleError()
     is_recurrent = state.enter_compact()
-  token = context.push_module(module)
+  token = _MODULES.set((module, _MODULES.get()))  # context.push_module, inlined
   try:
-    if context.interceptors():
+    if _INTERCEPTORS.get():
       run = functools.partial(interceptors.run_interceptors, fun, module, *args, **kwargs)
     else:
       run = functools.partial(fun, module, *args, **kwargs)
@@ -94,7 +96,7 @@ def call_wrapped_method(module: Any, fun: Callable[..., Any], args: tuple, kwarg
     _add_note(e, module, fn_name)
     raise
   finally:
-    context.pop_module(token)
+    _MODULES.reset(token)
     if is_compact:
       state_lib.set_scope(module, module.scope.rewound())
     if (is_compact or is_setup) and not is_recurrent:

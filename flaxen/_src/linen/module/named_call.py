@@ -29,7 +29,7 @@ _default: bool | None = None  # None: follow config.flax_profile
 
 def enabled() -> bool:
   """Whether module methods are currently wrapped in named scopes."""
-  on = context.named_call_override()
+  on = context.NAMED_CALL.get()
   if on is None:
     on = _default
   return config.flax_profile if on is None else on

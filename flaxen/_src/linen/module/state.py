@@ -180,6 +180,7 @@ def set_state(module: Any, state: ModuleState) -> None:
   module.__dict__['_state'] = state
 
 
-def set_attribute(module: Any, name: str, value: Any) -> None:
-  """Stores a plain instance attribute (a field, or a value assigned in ``setup``)."""
-  _set(module, name, value)
+set_attribute = object.__setattr__
+"""``set_attribute(module, name, value)``: stores a plain instance attribute (a field, or a
+value assigned in ``setup``). The builtin itself: it runs for every field of every module
+constructed, so it adds no Python frame."""
