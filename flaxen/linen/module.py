@@ -24,6 +24,7 @@ from flaxen._src.linen.module.interceptors import (
 )
 from flaxen._src.linen.module.interceptors import intercept_methods as intercept_methods
 from flaxen._src.linen.module.interceptors import run_interceptors as run_interceptors
+from flaxen._src.linen.module.methods import Descriptor as Descriptor
 from flaxen._src.linen.module.methods import DescriptorWrapper as DescriptorWrapper
 from flaxen._src.linen.module.methods import create_descriptor_wrapper as create_descriptor_wrapper
 from flaxen._src.linen.module.methods import wrap_descriptor_once as wrap_descriptor_once

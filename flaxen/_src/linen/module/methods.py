@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import jax
 
@@ -119,6 +119,21 @@ def wrap_method_once(fun: Callable[..., Any]) -> Callable[..., Any]:
     wrapped_module_method.__name__ = method_name(fun)
   wrapped_module_method.method_handler_wrapped = True  # type: ignore[attr-defined]
   return wrapped_module_method
+
+
+@set_module('flaxen.linen.module')
+class Descriptor(Protocol):
+  """What ``DescriptorWrapper`` wraps: an object with (some of) the descriptor methods."""
+
+  __isabstractmethod__: bool
+
+  def __get__(self, obj: Any, objtype: Any = None) -> Any: ...
+
+  def __set__(self, obj: Any, value: Any) -> None: ...
+
+  def __delete__(self, obj: Any) -> None: ...
+
+  def __set_name__(self, owner: Any, name: str) -> None: ...
 
 
 @set_module('flaxen.linen.module')
