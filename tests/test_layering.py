@@ -218,7 +218,7 @@ def test_no_import_cycles():
 
 def test_function_level_imports_are_seen(tmp_path):
   """The reader finds imports nested in functions, methods and importlib calls."""
-  src = SRC / "linen" / "_probe_for_layering_test.py"
+  src = tmp_path / "probe.py"
   src.write_text(
     "import importlib\n"
     "def f():\n"
@@ -227,10 +227,7 @@ def test_function_level_imports_are_seen(tmp_path):
     "  def m(self):\n"
     "    return importlib.import_module('flaxen._src.cli')\n"
   )
-  try:
-    names = [n[-1] for _, n in imports_of(src)]
-  finally:
-    src.unlink()
+  names = [n[-1] for _, n in imports_of(src)]
   assert names == ["flaxen._src.training", "flaxen._src.cli"]
 
 
