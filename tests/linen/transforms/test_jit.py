@@ -244,3 +244,23 @@ def test_stateful_submodule_and_scan_inside_jit_trace_once():
     np.testing.assert_allclose(y, plain, rtol=1e-5, atol=1e-6)
     jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5), upd,
                            plain_upd)
+
+
+def test_methods_dict_gives_each_method_its_options():
+  class Two(nn.Module):
+    @nn.compact
+    def __call__(self, x, double):
+      y = nn.Dense(2, name='d')(x)
+      return y * 2 if double else y
+
+    def other(self, x, double):
+      return self(x, double) + 1
+
+  jitted = nn.jit(Two, methods={'__call__': {'static_argnums': (2,)},
+                                'other': {'static_argnums': (2,)}})
+  m = jitted()
+  x = jnp.ones((1, 3))
+  v = m.init(jax.random.key(0), x, False)
+  np.testing.assert_allclose(m.apply(v, x, True), 2 * m.apply(v, x, False), rtol=1e-6)
+  np.testing.assert_allclose(m.apply(v, x, True, method='other'), 2 * m.apply(v, x, False) + 1,
+                             rtol=1e-6)

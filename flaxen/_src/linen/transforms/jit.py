@@ -142,8 +142,11 @@ def jit(
                  static_argnames=static_argnames, donate_argnums=donate_argnums, device=device,
                  backend=backend)
   if is_module_class(target):
-    return module_class_lift_transform(jit, target, methods=methods,
-                                       lift_fn=functools.partial(jit_method, **options))
+    def per_method(fn, base, **method_options):
+      # methods={'name': {...}} gives a method its own options (instead of these)
+      return jit_method(fn, base, **(method_options or options))
+
+    return module_class_lift_transform(jit, target, methods=methods, lift_fn=per_method)
   if callable(target) and not isinstance(target, Module):
     return jit_method(target, **options)
   raise errors.TransformTargetError(target)
