@@ -1,4 +1,17 @@
-"""Imports inside flaxen/_src flow only downward (DESIGN.md §1) and form no cycle."""
+"""Imports inside flaxen/_src flow only downward (DESIGN.md §1) and form no cycle.
+
+Every import counts: top-level ones, imports inside functions and methods, and
+``importlib.import_module('flaxen...')`` calls with a literal name. A
+function-level import is not a way around the layering, nor around a cycle.
+
+Cycles are looked for between *modules* (files): an import statement is an
+edge to the most specific module it names (``from flaxen._src.core import lift``
+is an edge to the ``lift`` package, ``from flaxen._src.core.lift.pack import
+pack`` to ``pack.py``). All cycles are reported at once, one per strongly
+connected group of modules.
+"""
+
+from __future__ import annotations
 
 import ast
 import pathlib
@@ -45,31 +58,61 @@ def module_name(path: pathlib.Path) -> str:
   return ".".join(parts)
 
 
-def imports_of(path: pathlib.Path, top_level_only: bool) -> set[str]:
+def _absolute(path: pathlib.Path, node: ast.ImportFrom) -> str:
+  if not node.level:
+    return node.module or ""
+  base = module_name(path).split(".")
+  if path.name != "__init__.py":
+    base = base[:-1]
+  base = base[: len(base) - (node.level - 1)]
+  return ".".join(base + ([node.module] if node.module else []))
+
+
+def _import_module_call(node: ast.AST) -> str | None:
+  """The literal name of an ``importlib.import_module('...')`` call, if ``node`` is one."""
+  if not isinstance(node, ast.Call) or not node.args:
+    return None
+  fn = node.func
+  name = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", None)
+  arg = node.args[0]
+  if name == "import_module" and isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+    return arg.value
+  return None
+
+
+def imports_of(path: pathlib.Path) -> list[tuple[int, list[str]]]:
+  """Every flaxen import of ``path``: ``(line, candidate names)``, most specific name first.
+
+  ``from a.b import c`` gives ``['a.b.c', 'a.b']`` (``c`` may be a submodule or a
+  name defined in ``a.b``); ``import a.b`` gives ``['a.b']``.
+  """
   tree = ast.parse(path.read_text())
-  nodes = tree.body if top_level_only else list(ast.walk(tree))
-  found = set()
-  pkg = module_name(path)
-  is_pkg = path.name == "__init__.py"
-  for node in nodes:
+  found: list[tuple[int, list[str]]] = []
+  for node in ast.walk(tree):
     if isinstance(node, ast.Import):
-      found.update(a.name for a in node.names)
+      found.extend((node.lineno, [a.name]) for a in node.names)
     elif isinstance(node, ast.ImportFrom):
-      if node.level:
-        base = pkg.split(".")
-        if not is_pkg:
-          base = base[:-1]
-        base = base[: len(base) - (node.level - 1)]
-        mod = ".".join(base + ([node.module] if node.module else []))
-      else:
-        mod = node.module or ""
-      found.add(mod)
-      for a in node.names:
-        found.add(f"{mod}.{a.name}")
-  return {m for m in found if m.startswith("flaxen")}
+      mod = _absolute(path, node)
+      found.extend((node.lineno, [f"{mod}.{a.name}", mod]) for a in node.names)
+    else:
+      literal = _import_module_call(node)
+      if literal is not None:
+        found.append((node.lineno, [literal]))
+  return [(line, names) for line, names in found if names[-1].startswith("flaxen")]
 
 
 SOURCES = sorted(SRC.rglob("*.py"))
+KNOWN = {module_name(p): p for p in SOURCES}
+
+
+def resolve(names: list[str]) -> str | None:
+  """The module (file) an import names: the first candidate, or a parent, that exists."""
+  for name in names:
+    while name:
+      if name in KNOWN:
+        return name
+      name = name.rpartition(".")[0]
+  return None
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(SRC)))
@@ -79,44 +122,119 @@ def test_imports_flow_downward(path):
     return
   allowed = ALLOWED.get(me)
   assert allowed is not None, f"{path}: layer {me!r} is not in the layering map"
-  for mod in imports_of(path, top_level_only=False):
+  for line, names in imports_of(path):
+    mod = names[-1]
     other = layer_of(mod)
-    if other is None and mod.startswith("flaxen") and not mod.startswith("flaxen._src"):
-      pytest.fail(f"{path} imports the public façade {mod}; import from flaxen._src instead")
+    if other is None and not mod.startswith("flaxen._src"):
+      pytest.fail(f"{path}:{line} imports the public façade {mod}; import from flaxen._src instead")
     if other is None or other == me:
       continue
-    assert other in allowed, f"{path} ({me}) imports {mod} ({other}): upward import"
+    assert other in allowed, f"{path}:{line} ({me}) imports {mod} ({other}): upward import"
+
+
+def import_graph() -> dict[str, dict[str, int]]:
+  """``{module: {imported module: line}}`` over every import of every source file."""
+  graph: dict[str, dict[str, int]] = {}
+  for name, path in KNOWN.items():
+    edges: dict[str, int] = {}
+    for line, names in imports_of(path):
+      target = resolve(names)
+      if target is not None and target != name:
+        edges.setdefault(target, line)
+    graph[name] = edges
+  return graph
+
+
+def strongly_connected(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+  """The strongly connected groups of two or more modules (Tarjan's algorithm, iterative)."""
+  index: dict[str, int] = {}
+  low: dict[str, int] = {}
+  on_stack: set[str] = set()
+  stack: list[str] = []
+  groups: list[list[str]] = []
+  counter = 0
+  for start in sorted(graph):
+    if start in index:
+      continue
+    work = [(start, iter(sorted(graph[start])))]
+    index[start] = low[start] = counter
+    counter += 1
+    stack.append(start)
+    on_stack.add(start)
+    while work:
+      node, children = work[-1]
+      child = next(children, None)
+      if child is not None:
+        if child not in index:
+          index[child] = low[child] = counter
+          counter += 1
+          stack.append(child)
+          on_stack.add(child)
+          work.append((child, iter(sorted(graph.get(child, ())))))
+        elif child in on_stack:
+          low[node] = min(low[node], index[child])
+        continue
+      work.pop()
+      if work:
+        parent = work[-1][0]
+        low[parent] = min(low[parent], low[node])
+      if low[node] == index[node]:
+        group = []
+        while True:
+          member = stack.pop()
+          on_stack.discard(member)
+          group.append(member)
+          if member == node:
+            break
+        if len(group) > 1:
+          groups.append(sorted(group))
+  return groups
+
+
+def _one_cycle(graph: dict[str, dict[str, int]], group: list[str]) -> str:
+  """A readable cycle through ``group``: ``a (line) -> b (line) -> ... -> a``."""
+  members = set(group)
+  start = group[0]
+  paths = {start: [start]}
+  frontier = [start]
+  while frontier:  # breadth-first back to start, inside the group
+    nxt = []
+    for node in frontier:
+      for child in sorted(graph[node]):
+        if child == start:
+          cycle = paths[node] + [start]
+          hops = [f"{a}:{graph[a][b]}" for a, b in zip(cycle, cycle[1:])]
+          return " -> ".join(hops) + f" -> {start}"
+        if child in members and child not in paths:
+          paths[child] = paths[node] + [child]
+          nxt.append(child)
+    frontier = nxt
+  return " <-> ".join(group)  # pragma: no cover - a group always has a cycle
 
 
 def test_no_import_cycles():
-  known = {module_name(p) for p in SOURCES}
-  graph = {}
-  for p in SOURCES:
-    deps = set()
-    for mod in imports_of(p, top_level_only=True):
-      while mod and mod not in known:
-        mod = mod.rpartition(".")[0]
-      if mod and mod != module_name(p):
-        deps.add(mod)
-    graph[module_name(p)] = deps
-  # a package's __init__ importing its own children is not a cycle worth reporting
-  for name, deps in graph.items():
-    graph[name] = {d for d in deps if not name or not d.startswith(name + ".")}
-  state: dict[str, int] = {}
-  stack: list[str] = []
+  graph = import_graph()
+  cycles = [_one_cycle(graph, group) for group in strongly_connected(graph)]
+  assert not cycles, "import cycles (module:line of each import):\n" + "\n".join(cycles)
 
-  def visit(n):
-    state[n] = 1
-    stack.append(n)
-    for d in sorted(graph.get(n, ())):
-      if state.get(d) == 1:
-        cyc = stack[stack.index(d):] + [d]
-        pytest.fail("import cycle: " + " -> ".join(cyc))
-      if d not in state:
-        visit(d)
-    stack.pop()
-    state[n] = 2
 
-  for n in sorted(graph):
-    if n not in state:
-      visit(n)
+def test_function_level_imports_are_seen(tmp_path):
+  """The reader finds imports nested in functions, methods and importlib calls."""
+  src = tmp_path / "probe.py"
+  src.write_text(
+    "import importlib\n"
+    "def f():\n"
+    "  from flaxen._src.training import train_state\n"
+    "class C:\n"
+    "  def m(self):\n"
+    "    return importlib.import_module('flaxen._src.cli')\n"
+  )
+  names = [n[-1] for _, n in imports_of(src)]
+  assert names == ["flaxen._src.training", "flaxen._src.cli"]
+
+
+def test_cycle_finder_reports_a_function_level_cycle():
+  graph = {"a": {"b": 1}, "b": {"c": 7}, "c": {"a": 3}, "d": {"a": 2}}
+  groups = strongly_connected(graph)
+  assert groups == [["a", "b", "c"]]
+  assert _one_cycle(graph, groups[0]) == "a:1 -> b:7 -> c:3 -> a"

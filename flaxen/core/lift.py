@@ -1,5 +1,15 @@
 """flaxen.core.lift: lifted JAX transformations over functions of ``Scope``s (re-exports)."""
 
+from flaxen._src.core.filters import DenyList as DenyList
+from flaxen._src.core.filters import Filter as CollectionFilter
+from flaxen._src.core.filters import Filter as Filter
+from flaxen._src.core.filters import Filter as PRNGSequenceFilter
+from flaxen._src.core.filters import group_collections as group_collections
+from flaxen._src.core.filters import in_filter as in_filter
+from flaxen._src.core.filters import intersect_filters as intersect_filters
+from flaxen._src.core.filters import is_filter_empty as is_filter_empty
+from flaxen._src.core.filters import subtract_filters as subtract_filters
+from flaxen._src.core.filters import union_filters as union_filters
 from flaxen._src.core.lift import In as In
 from flaxen._src.core.lift import Out as Out
 from flaxen._src.core.lift import checkpoint as checkpoint
@@ -21,3 +31,11 @@ from flaxen._src.core.lift import vjp as vjp
 from flaxen._src.core.lift import vmap as vmap
 from flaxen._src.core.lift import while_loop as while_loop
 from flaxen._src.core.lift.axes import broadcast as broadcast
+from flaxen._src.core.lift.transform_context import TransformContext as TransformContext
+from flaxen._src.core.rng import LazyRng as LazyRng
+from flaxen._src.core.rng import tree_map_rngs as tree_map_rngs
+from flaxen._src.core.scope import Scope as Scope
+from flaxen._src.tree.frozen_dict import freeze as freeze
+from flaxen._src.tree.frozen_dict import unfreeze as unfreeze
+from flaxen._src.typing import InOutAxis as InOutAxis
+from flaxen._src.typing import InOutScanAxis as InOutScanAxis

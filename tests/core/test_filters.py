@@ -68,3 +68,21 @@ def test_filter_to_set_and_group():
   xs = {"params": 1, "batch_stats": 2, "cache": 3}
   g1, g2, g3 = group_collections(xs, ["params", True, True])
   assert g1 == {"params": 1} and g2 == {"batch_stats": 2, "cache": 3} and g3 == {}
+
+
+@pytest.mark.parametrize('filter_like,empty', [
+  ('a', False), ([], True), (['a'], False), ((), True), (True, False), (False, True),
+  (DenyList([]), False), (DenyList(True), True), (DenyList('a'), False),
+  (DenyList(DenyList(True)), False),
+])
+def test_is_filter_empty(filter_like, empty):
+  from flaxen.core.scope import is_filter_empty
+
+  assert is_filter_empty(filter_like) is empty
+
+
+def test_is_filter_empty_rejects_non_filters():
+  from flaxen.core.scope import is_filter_empty
+
+  with pytest.raises(errors.InvalidFilterError, match='Invalid Filter'):
+    is_filter_empty(3)

@@ -71,3 +71,12 @@ def test_many_keys_use_same_bits_after_switch_to_jitted_fold():
   np.testing.assert_array_equal(got, expected(key, "layer", 299))
   typed = LazyRng.create(jax.random.key(9), "layer", 299).as_jax_rng()
   np.testing.assert_array_equal(jax.random.key_data(typed), got)
+
+
+def test_tree_map_rngs_maps_typed_keys_only():
+  from flaxen.core import lift
+
+  tree = {'k': jax.random.key(0), 'raw': jax.random.PRNGKey(0), 'x': jnp.ones(2)}
+  out = lift.tree_map_rngs(lambda k: jax.random.split(k, 3), tree)
+  assert out['k'].shape == (3,)
+  assert out['raw'] is tree['raw'] and out['x'] is tree['x']

@@ -74,6 +74,27 @@ def in_filter(filter_like: Filter, col: str) -> bool:
 
 
 @set_module('flaxen.core.scope')
+def is_filter_empty(filter_like: Filter) -> bool:
+  """Whether ``filter_like`` matches no collection at all.
+
+  ``False`` and empty collections match nothing; a string always matches its
+  own name; a ``DenyList`` matches nothing when its ``deny`` matches everything.
+
+  Raises:
+    InvalidFilterError: ``filter_like`` is not a valid filter.
+  """
+  if isinstance(filter_like, str):
+    return False
+  if isinstance(filter_like, bool):
+    return filter_like is False
+  if isinstance(filter_like, DenyList):
+    return _normal(filter_like.deny) is True
+  if isinstance(filter_like, Collection):
+    return len(filter_like) == 0
+  raise errors.InvalidFilterError(filter_like)
+
+
+@set_module('flaxen.core.scope')
 def filter_to_set(x: Filter) -> set[str]:
   """Converts a positive (non-DenyList, non-True) filter to a set of names."""
   if x is False:

@@ -18,6 +18,7 @@ import numpy as np
 from jax.extend.core import Literal
 
 from flaxen._src import errors
+from flaxen._src.public import set_module
 
 
 def _is_sds(x: Any) -> bool:
@@ -33,6 +34,7 @@ def _dependent_outputs(jaxpr: Any, tainted_inputs: list[bool]) -> list[bool]:
   return [(not isinstance(v, Literal)) and v in tainted for v in jaxpr.outvars]
 
 
+@set_module('flaxen.core.partial_eval')
 def lazy_init(fn: Callable[..., Any]) -> Callable[..., Any]:
   """Wraps ``fn`` so that ``ShapeDtypeStruct`` arguments are allowed (see module docstring)."""
 

@@ -112,6 +112,17 @@ jax.tree_util.register_pytree_node(
 )
 
 
+@set_module('flaxen.core.lift')
+def tree_map_rngs(fn: Any, tree: Any) -> Any:
+  """Applies ``fn`` to every typed PRNG key array in ``tree`` (a key array is one leaf)."""
+
+  def is_key(x: Any) -> bool:
+    dtype = getattr(x, 'dtype', None)
+    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+
+  return jax.tree_util.tree_map(lambda x: fn(x) if is_key(x) else x, tree, is_leaf=is_key)
+
+
 def is_valid_rng(rng: Any) -> bool:
   """Whether ``rng`` is one PRNG key: a raw ``uint32[2]`` array or a scalar typed key."""
   if not isinstance(rng, jax.Array | np.ndarray):

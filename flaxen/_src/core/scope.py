@@ -17,14 +17,17 @@ Structure (flat, no copies):
   (``None`` for a child scope); names may repeat across collections only.
 
 A scope is invalidated when its ``temporary()`` context ends; using it afterwards
-raises ``InvalidScopeError``. Using it under another JAX trace than the one it
-was created in raises ``JaxTransformError``.
+raises ``InvalidScopeError``. Storing a tracer of a JAX transform that started
+after the scope was created (a raw ``jax.jit``/``jax.vmap`` around part of a
+model) would leak it into the variables: ``put_variable`` raises
+``JaxTransformError`` then (``tracers.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -128,8 +131,13 @@ class Scope:
     if self._invalid:
       raise errors.InvalidScopeError(self.name)
 
-  def _validate_trace_level(self) -> None:
-    tracers.check_trace_level(self.trace_level)
+  def _leak_error(self, col: str, name: str) -> Exception:
+    err = errors.JaxTransformError()
+    err.add_note(
+      f'Storing "{col}/{name}" in "{self.path_text}" would keep a tracer of a JAX transform '
+      'applied inside the model; use the lifted transform (nn.jit, nn.vmap, ...) instead.'
+    )
+    return err
 
   @contextlib.contextmanager
   def temporary(self) -> Iterator[Scope]:
@@ -144,21 +152,16 @@ class Scope:
     """The debug path as ``'/a/b'`` (``'/'`` for the root; transforms show as ``vmap(b)``)."""
     return '/' + '/'.join(self.debug_path)
 
+  def _identity(self) -> tuple:
+    # A scope and its rewound copy view the same variable dict at the same path
+    # with the same counters: they behave identically, so they compare equal.
+    return (id(self.root._variables), self.path, id(self.rng_counters))
+
   def __eq__(self, other: Any) -> bool:
-    # Two scopes behave identically when they view the same variable dict at the
-    # same path with the same counters (e.g. a scope and its rewound copy).
-    if not isinstance(other, Scope):
-      return False
-    if self is other:
-      return True
-    return (
-      self.root._variables is other.root._variables
-      and self.path == other.path
-      and self.rng_counters is other.rng_counters
-    )
+    return self is other or (isinstance(other, Scope) and self._identity() == other._identity())
 
   def __hash__(self) -> int:
-    return hash((id(self.root._variables), self.path, id(self.rng_counters)))
+    return hash(self._identity())
 
   def has_flag(self, key: str) -> bool:
     return key in self.flags
@@ -207,12 +210,8 @@ class Scope:
 
   def default_name(self, prefix: str) -> str:
     """The first ``f'{prefix}{i}'`` (i = 0, 1, ...) that is not reserved."""
-    i = 0
-    while True:
-      name = f'{prefix}{i}'
-      if name not in self.reservations:
-        return name
-      i += 1
+    candidates = (f'{prefix}{i}' for i in itertools.count())
+    return next(n for n in candidates if n not in self.reservations)
 
   def push(self, name: str | None = None, prefix: str = '', reuse: bool = False) -> Scope:
     """Creates the child scope ``name`` (default: ``default_name(prefix)``).
@@ -223,19 +222,19 @@ class Scope:
       reuse: allow a name that is already reserved (a shared child).
     """
     self._check_valid()
-    self._validate_trace_level()
-    if name is None:
-      name = self.default_name(prefix)
-    if not reuse or name not in self.reservations:
-      self.reserve(name)
-    rngs = {k: LazyRng(r.rng, r.suffix + (name,)) for k, r in self.rngs.items()}
-    key = (CHILD, name)
-    counters = self.rng_counters.get(key)
+    child_name = self.default_name(prefix) if name is None else name
+    if not (reuse and child_name in self.reservations):
+      self.reserve(child_name)
+    return self._child_scope(child_name)
+
+  def _child_scope(self, name: str) -> Scope:
+    # The child's counters live in ours, so a child pushed again continues them.
+    counters = self.rng_counters.get((CHILD, name))
     if counters is None:
-      counters = {k: 0 for k in rngs}
-      self.rng_counters[key] = counters
-    return self._derive({}, name, self, self.path + (name,), self.debug_path + (name,),
-                        rngs, counters)
+      counters = self.rng_counters[(CHILD, name)] = dict.fromkeys(self.rngs, 0)
+    streams = {k: LazyRng(r.rng, (*r.suffix, name)) for k, r in self.rngs.items()}
+    return self._derive({}, name, self, (*self.path, name), (*self.debug_path, name), streams,
+                        counters)
 
   def child(
     self,
@@ -247,24 +246,40 @@ class Scope:
   ) -> Callable[..., Any]:
     """Partially applies ``fn`` to a new child scope.
 
+    The child is named ``name``, else ``default_name(prefix)`` where ``prefix``
+    defaults to ``fn.__name__ + '_'``. Each call of the result runs on a rewound
+    copy of the child (names free again, RNG counters continuing).
+
     Returns:
       ``wrapper(*args, **kwargs)`` calling ``fn(child_scope, *args, **kwargs)``.
     """
     if name is None:
-      if prefix is None:
-        prefix = fn.__name__ + '_' if hasattr(fn, '__name__') else ''
-      name = self.default_name(prefix)
-    scope = self.push(name)
+      auto = getattr(fn, '__name__', None)
+      name = self.default_name((auto + '_' if auto else '') if prefix is None else prefix)
+    child_scope = self.push(name)
+    label = name if named_call else None
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-      kwargs = {**partial_kwargs, **kwargs}
-      if named_call:
-        with jax.named_scope(name):
-          return fn(scope.rewound(), *args, **kwargs)
-      return fn(scope.rewound(), *args, **kwargs)
+      merged = {**partial_kwargs, **kwargs}
+      with jax.named_scope(label) if label else contextlib.nullcontext():
+        return fn(child_scope.rewound(), *args, **merged)
 
     return wrapper
+
+  @contextlib.contextmanager
+  def forked_rngs(self) -> Iterator[Scope]:
+    """Within the block, each stream of this scope is a fresh key drawn from it, with no path.
+
+    ``nn.jit`` runs its method with the module's streams forked this way: every
+    call sees new keys, and the keys inside do not depend on where the module is.
+    """
+    saved = self.rngs
+    self.rngs = {k: LazyRng(self.make_rng(k)) for k in saved}
+    try:
+      yield self
+    finally:
+      self.rngs = saved
 
   # ------------------------------------------------------------ collections
 
@@ -342,11 +357,14 @@ class Scope:
 
     Raises:
       ModifyScopeVariableError: ``col`` is immutable.
+      JaxTransformError: ``value`` holds a tracer of a raw JAX transform applied
+        after this scope was made (it would leak; module docstring).
     """
     self._check_valid()
-    self._validate_trace_level()
     if not self.is_mutable_collection(col):
       raise errors.ModifyScopeVariableError(col, name, self.path_text)
+    if tracers.leaks(self.trace_level, value):
+      raise self._leak_error(col, name)
     _put(self._mutable_collection(col), name, value)
 
   def variable(
@@ -367,12 +385,16 @@ class Scope:
     self._check_valid()
     self.reserve(name, col)
     if not self.has_variable(col, name):
-      if not self.is_mutable_collection(col) or init_fn is None:
-        if self.is_collection_empty(col):
-          raise errors.ScopeCollectionNotFound(col, name, self.path_text)
-        raise errors.ScopeVariableNotFoundError(name, col, self.path_text)
+      if init_fn is None or not self.is_mutable_collection(col):
+        raise self._missing(col, name, errors.ScopeVariableNotFoundError, name, col)
       self.put_variable(col, name, init_fn(*init_args, **init_kwargs))
     return Variable(self, col, name, unbox=unbox)
+
+  def _missing(self, col: str, name: str, error: type, *error_args: Any) -> Exception:
+    """The error for ``col/name`` that is absent and may not be created now."""
+    if self.is_collection_empty(col):
+      return errors.ScopeCollectionNotFound(col, name, self.path_text)
+    return error(*error_args, self.path_text)
 
   def param(
     self,
@@ -394,20 +416,16 @@ class Scope:
     """
     self._check_valid()
     self.reserve(name, 'params')
-    params = self._collection('params')
-    if name in params:
-      value = params[name]
-      check_param_shape(self.path_text, name, value, init_fn, init_args, init_kwargs)
-    else:
+    stored = self._collection('params')
+    if name not in stored:
       if not self.is_mutable_collection('params'):
-        if self.is_collection_empty('params'):
-          raise errors.ScopeCollectionNotFound('params', name, self.path_text)
-        raise errors.ScopeParamNotFoundError(name, self.path_text)
-      value = init_fn(self.make_rng('params'), *init_args, **init_kwargs)
-      self.put_variable('params', name, value)
-    if unbox:
-      value = meta.unbox(value)
-    return value
+        raise self._missing('params', name, errors.ScopeParamNotFoundError, name)
+      created = init_fn(self.make_rng('params'), *init_args, **init_kwargs)
+      self.put_variable('params', name, created)
+      return meta.unbox(created) if unbox else created
+    value = stored[name]
+    check_param_shape(self.path_text, name, value, init_fn, init_args, init_kwargs)
+    return meta.unbox(value) if unbox else value
 
   # -------------------------------------------------------------------- rng
 
@@ -426,7 +444,6 @@ class Scope:
         raise errors.InvalidRngError(f'{self.name} needs PRNG for "{name}"')
       name = 'params'
     self._check_valid()
-    self._validate_trace_level()
     count = self.rng_counters.get(name, 0) + 1
     self.rng_counters[name] = count
     r = self.rngs[name]

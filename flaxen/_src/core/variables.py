@@ -9,25 +9,15 @@ box, keeping its metadata.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 import jax
 
 from flaxen._src.core import meta
-from flaxen._src.core.filters import Filter
 from flaxen._src.public import set_module
-from flaxen._src.tree.frozen_dict import FrozenDict
 
 T = TypeVar('T')
 
-# Type aliases of the variable-dict vocabulary (for annotations only).
-VariableDict = Mapping[str, Any]
-FrozenVariableDict = FrozenDict[str, Any]
-MutableVariableDict = dict[str, Any]
-RNGSequences = dict[str, Any]
-CollectionFilter = Filter
-PRNGSequenceFilter = Filter
 
 
 @set_module('flaxen.core.scope')

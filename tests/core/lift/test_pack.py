@@ -130,3 +130,27 @@ def test_inner_scope_continues_rng_counters():
 
   init(outer)(jax.random.PRNGKey(0))
   assert len({tuple(np.asarray(k)) for k in keys}) == 3
+
+
+def _mapped_dense(scope, x):
+  mapped = lift.vmap(lambda s, x: dense(s, x, 2), variable_axes={'params': 0},
+                     split_rngs={'params': True})
+  return mapped(scope, x)
+
+
+def test_no_tracer_outlives_the_transform():
+  """The inner scopes (whose dicts hold the transform's tracers) are dropped at repack.
+
+  ``jax.checking_leaks`` checks when the JAX transform returns, while the lifted
+  call is still running; a reference kept by ``pack`` until then is a leak.
+  """
+  xs = jnp.ones((4, 1, 3))
+  x = jnp.ones((1, 3))
+  with jax.checking_leaks():
+    _, v = init(_mapped_dense)(jax.random.key(0), xs)
+    apply(_mapped_dense)(v, xs)
+    init(lambda s, x: lift.scan(
+      lambda s, c, x: (dense(s, c, 3), None), variable_axes={'params': 0},
+      split_rngs={'params': True}, length=2)(s, x, None))(jax.random.key(0), x)
+    init(lambda s, x: lift.checkpoint(dense, static_argnums=1)(s, x, 3))(jax.random.key(0), x)
+    init(lambda s, x: lift.jit(dense, static_argnums=2)(s, x, 3))(jax.random.key(0), x)

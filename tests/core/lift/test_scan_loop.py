@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from flaxen._src.core.lift.axes import broadcast
-from flaxen._src.core.lift.scan_loop import axes_scan
+from flaxen.core.axes_scan import scan as axes_scan
 
 
 def test_axes_and_broadcast_outputs():

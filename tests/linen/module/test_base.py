@@ -6,6 +6,7 @@ import pickle
 
 import jax
 import jax.numpy as jnp
+import pytest
 
 from flaxen import linen as nn
 from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase
@@ -58,3 +59,43 @@ def test_sentinel_is_resolved_from_the_module_stack():
 
   Outer2().init(jax.random.key(0), jnp.ones((1, 2)))
   assert detached == [(None, None)]
+
+
+def test_module_base_is_a_dataclass_transform():
+  """Type checkers see Module subclasses as dataclasses (PEP 681 metadata on ModuleBase)."""
+  from flaxen._src.linen.module import kw_only_dataclasses
+  from flaxen._src.linen.module.base import module_field
+
+  spec = ModuleBase.__dataclass_transform__
+  assert set(spec['field_specifiers']) == {dataclasses.field, kw_only_dataclasses.field,
+                                           module_field}
+  f = module_field(kw_only=True, default=3)
+  assert f.default == 3 and f.kw_only is True
+  assert module_field(default=1).default == 1
+
+
+@pytest.mark.slow
+def test_constructor_calls_type_check(tmp_path, monkeypatch):
+  """mypy accepts ``nn.Dense(3)`` and a user module's fields, and rejects wrong ones."""
+  api = pytest.importorskip('mypy.api')
+  import pathlib
+
+  root = pathlib.Path(__file__).resolve().parents[3]
+  monkeypatch.setenv('MYPYPATH', str(root))  # this checkout's flaxen, not an installed one
+  snippet = tmp_path / 'snippet.py'
+  snippet.write_text(
+    'from flaxen import linen as nn\n'
+    'class MLP(nn.Module):\n'
+    '  features: int\n'
+    '  rate: float = 0.1\n'
+    'ok = [nn.Dense(3), nn.Dense(features=3, name="d"), MLP(3, name="m"), MLP(3, 0.5)]\n'
+    'bad_type = MLP("three")\n'
+    'bad_kw = MLP(3, nme="x")\n'
+  )
+  out, _, status = api.run([
+    '--follow-imports=silent', '--ignore-missing-imports', '--no-error-summary',
+    '--cache-dir', str(tmp_path / 'cache'), str(snippet),
+  ])
+  lines = [line for line in out.splitlines() if 'error' in line]
+  assert status == 1 and len(lines) == 2, out
+  assert ':6:' in lines[0] and ':7:' in lines[1]

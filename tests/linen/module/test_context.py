@@ -1,10 +1,12 @@
 """flaxen._src.linen.module.context: the module stack and interceptors live in contextvars.
 
 Each thread (or copied context) has its own stack, so concurrent ``init`` calls in
-several threads give the same results as sequential ones, and a failing method
-leaves the stack as it found it.
+several threads, or in several copies of one context (asyncio tasks,
+``asyncio.to_thread``), give the same results as sequential ones, and a failing
+method leaves the stack as it found it.
 """
 
+import asyncio
 import contextvars
 import threading
 
@@ -101,10 +103,9 @@ def test_stack_is_unwound_after_an_exception():
       nn.Dense(2)(x)
       raise RuntimeError('boom')
 
-  depth = len(context.get().module_stack)
   with pytest.raises(RuntimeError, match='boom'):
     Boom().init(KEY, jnp.ones((1, 2)))
-  assert len(context.get().module_stack) == depth
+  assert context.module_stack() == ()
   assert context.current_module() is None
   assert nn.Dense(3).parent is None  # not wrongly parented to the failed module
 
@@ -130,4 +131,90 @@ def test_interceptors_are_per_thread():
     nn.Dense(2).init(KEY, jnp.ones((1, 2)))
   main = threading.current_thread().name
   assert seen_in and set(seen_in) == {main}  # the other thread never ran main's interceptor
-  assert context.get().interceptors == ()
+  assert context.interceptors() == ()
+
+
+def _check_same(results, expected):
+  for k, want in expected.items():
+    assert _shapes(results[k]) == _shapes(want)
+    for got, ref in zip(jax.tree_util.tree_leaves(results[k]), jax.tree_util.tree_leaves(want)):
+      np.testing.assert_array_equal(got, ref)
+
+
+def test_concurrent_init_in_asyncio_to_thread():
+  """Two ``await asyncio.to_thread(model.init, ...)`` at once: each runs in a copy of one context."""
+  x = jnp.ones((1, 3))
+  specs = {'a': (4, 4), 'b': (4, 4, 4)}
+  expected = {k: Paused(w).init(KEY, x) for k, w in specs.items()}  # the context has been used
+  barrier = threading.Barrier(2)
+
+  async def main():
+    runs = [asyncio.to_thread(Paused(specs[k], barrier).init, KEY, x) for k in specs]
+    return dict(zip(specs, await asyncio.gather(*runs)))
+
+  _check_same(asyncio.run(main()), expected)
+  assert context.module_stack() == ()
+
+
+def test_concurrent_init_in_copied_contexts_on_threads():
+  """Threads running copies of the *same* context (taken inside a running method)."""
+  x = jnp.ones((1, 3))
+  specs = {'a': (4, 4), 'b': (4, 4, 4)}
+  expected = {k: Paused(w).init(KEY, x) for k, w in specs.items()}
+  barrier = threading.Barrier(2)
+  results, failures, stacks = {}, [], []
+
+  class Launcher(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      def work(key):
+        try:
+          stacks.append(context.current_module() is self)  # the copy sees the caller's stack
+          results[key] = Paused(specs[key], barrier, parent=None).init(KEY, x)
+          stacks.append(context.current_module() is self)  # and gets it back unchanged
+        except BaseException as e:  # noqa: BLE001 - reported below
+          failures.append(e)
+          barrier.abort()
+
+      threads = [threading.Thread(target=contextvars.copy_context().run, args=(work, k))
+                 for k in specs]
+      for t in threads:
+        t.start()
+      for t in threads:
+        t.join(timeout=30)
+      assert context.current_module() is self
+      return x
+
+  Launcher().init(KEY, x)
+  assert not failures, failures
+  assert stacks == [True] * 4
+  _check_same(results, expected)
+
+
+def test_intercept_methods_in_a_copied_context_stays_there():
+  seen = []
+
+  def interceptor(next_fun, args, kwargs, ctx):
+    seen.append(ctx.method_name)
+    return next_fun(*args, **kwargs)
+
+  def inside():
+    with nn.intercept_methods(interceptor):
+      nn.Dense(2).init(KEY, jnp.ones((1, 2)))
+      return context.interceptors()
+
+  assert contextvars.copy_context().run(inside) == (interceptor,)
+  assert context.interceptors() == ()
+  nn.Dense(2).init(KEY, jnp.ones((1, 2)))
+  assert seen == ['__call__']
+
+
+def test_named_call_override_is_per_context():
+  from flaxen._src.linen.module import named_call
+
+  with nn.override_named_call(True):
+    other = contextvars.Context().run(named_call.enabled)  # a fresh context: no override
+    copied = contextvars.copy_context().run(named_call.enabled)
+    assert named_call.enabled()
+  assert copied is True
+  assert other == named_call.enabled()

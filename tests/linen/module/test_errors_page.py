@@ -97,14 +97,31 @@ def test_invalid_scope_error_for_leaked_module():
     leaked(jnp.ones((1, 2)))
 
 
-def test_jax_transform_error_when_mixing_raw_jax_transforms():
+def test_jax_transform_error_when_a_raw_transform_would_leak_a_tracer():
   class Bad(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      count = self.variable('counts', 'n', lambda: jnp.zeros((3,)))
+
+      def step(y):
+        count.value = count.value + y.sum()  # a batched tracer into an outer scope
+        return y
+
+      return jax.vmap(step)(x)
+
+  with pytest.raises(errors.JaxTransformError) as info:
+    Bad().init(KEY, jnp.ones((3, 2)))
+  assert 'counts/n' in ''.join(getattr(info.value, '__notes__', []))
+
+
+def test_raw_jax_transform_that_leaks_nothing_works_as_in_the_reference():
+  class Fine(nn.Module):
     @nn.compact
     def __call__(self, x):
       return jax.vmap(lambda y: NoBiasDense()(y))(x)
 
-  with pytest.raises(errors.JaxTransformError):
-    Bad().init(KEY, jnp.ones((3, 2)))
+  v = Fine().init(KEY, jnp.ones((3, 2)))
+  assert jax.tree_util.tree_map(jnp.shape, v)['params']['NoBiasDense_0']
 
 
 def test_invalid_rng_error_missing_stream():

@@ -76,3 +76,26 @@ def test_orig_method_skips_later_interceptors():
   with nn.intercept_methods(first), nn.intercept_methods(second):
     assert float(Double().apply({}, jnp.ones(()))) == 2.0
   assert seen == ["first"]
+
+
+def test_reference_helper_names():
+  from flaxen.linen import module as module_lib
+
+  calls = []
+
+  def log(next_fun, args, kwargs, context):
+    calls.append((context.method_name, args, kwargs))
+    return next_fun(*args, **kwargs)
+
+  class Twice(nn.Module):
+    pass
+
+  def double(self, x, k=1):
+    return x * 2 * k
+
+  with nn.intercept_methods(log):
+    out = module_lib.run_interceptors(double, Twice(), 3, k=2)
+  assert out == 12 and calls == [('double', (3,), {'k': 2})]
+  assert module_lib.capture_call_intermediates(None, '__call__')
+  assert not module_lib.capture_call_intermediates(None, 'encode')
+  assert module_lib.tuple_reduce(module_lib.tuple_init(), 1) == (1,)

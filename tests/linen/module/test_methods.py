@@ -174,3 +174,14 @@ def test_compact_method_rewinds_names_between_calls():
   v = Caller().init(KEY, jnp.ones((1, 2)))
   assert names == ['Dense_0', 'Dense_0']
   assert list(v['params']['t']) == ['Dense_0']
+
+
+def test_descriptor_wrapper_helpers():
+  from flaxen.linen import module as module_lib
+
+  prop = property(lambda self: 1)
+  wrapped = module_lib.create_descriptor_wrapper(prop)
+  assert isinstance(wrapped, module_lib.DescriptorWrapper)
+  assert module_lib.wrap_descriptor_once(wrapped) is wrapped
+  once = module_lib.wrap_method_once(lambda self, x: x)
+  assert module_lib.wrap_method_once(once) is once

@@ -262,3 +262,24 @@ def test_rng_counters_continue_for_shared_child_across_calls():
   (a, b), _ = Top().init_with_output({"params": jax.random.PRNGKey(0), "noise": key})
   np.testing.assert_array_equal(a, LazyRng.create(key, "p", "Child_0", 1).as_jax_rng())
   np.testing.assert_array_equal(b, LazyRng.create(key, "p", "Child_0", 2).as_jax_rng())
+
+
+def test_adoption_does_not_keep_the_call_alive():
+  """The adoption cache holds its clones weakly: a finished apply leaves nothing behind."""
+  import gc
+  import weakref
+
+  roots = []
+
+  class Wrap(nn.Module):
+    inner: nn.Module
+
+    def __call__(self, x):
+      roots.append(weakref.ref(self.scope.root))
+      return self.inner(x)
+
+  m = Wrap(nn.Dense(2))
+  v = m.init(jax.random.key(0), jnp.ones((1, 2)))
+  m.apply(v, jnp.ones((1, 2)))
+  gc.collect()
+  assert roots and all(r() is None for r in roots)

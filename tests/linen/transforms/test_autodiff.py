@@ -1,8 +1,11 @@
 """nn.vjp / nn.jvp / nn.grad / nn.value_and_grad / nn.custom_vjp."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from flaxen import linen as nn
 
@@ -91,3 +94,99 @@ def test_custom_vjp_sign_gradient_docs_example():
   for leaf in jax.tree_util.tree_leaves(grad):
     assert set(np.unique(np.asarray(leaf))) <= {-1.0, 0.0, 1.0}
   np.testing.assert_array_equal(grad['params']['Dense_0']['kernel'], jnp.sign(x)[:, None])
+
+
+class Holder(nn.Module):
+  """Holds a bound module in a field: a transform of it lifts two scopes."""
+
+  inner: nn.Module
+
+  def __call__(self, x):
+    return self.inner(x)
+
+
+class HolderParent(nn.Module):
+  mode: str
+
+  def setup(self):
+    self.dense = nn.Dense(3)
+    self.holder = Holder(self.dense)
+
+  def __call__(self, x):
+    self.dense(x)
+    f = lambda mdl, x: jnp.sum(mdl(x) ** 2)  # noqa: E731
+    if self.mode == 'value_and_grad':
+      return nn.value_and_grad(f, self.holder, x)
+    if self.mode == 'aux':
+      return nn.value_and_grad(lambda m, x: (f(m, x), 7), self.holder, x, has_aux=True)
+    if self.mode == 'vjp_multi':
+      out, bwd = nn.vjp(lambda mdl, x: mdl(x), self.holder, x, multi_scope=True)
+      return out, bwd(jnp.ones_like(out))
+    out, _ = nn.vjp(lambda mdl, x: mdl(x), self.holder, x)
+    return out
+
+
+def _plain_dense(variables, x):
+  return nn.Dense(3).apply({'params': variables['params']['dense']}, x)
+
+
+def test_value_and_grad_over_a_module_holding_bound_modules():
+  x = jnp.arange(6.0).reshape(2, 3)
+  v = HolderParent('value_and_grad').init(jax.random.key(0), x)
+  value, (gx,) = HolderParent('value_and_grad').apply(v, x)
+  want, want_gx = jax.value_and_grad(lambda x: jnp.sum(_plain_dense(v, x) ** 2))(x)
+  np.testing.assert_allclose(value, want, rtol=1e-6)
+  np.testing.assert_allclose(gx, want_gx, rtol=1e-6)
+  (value2, aux), (gx2,) = HolderParent('aux').apply(v, x)
+  assert aux == 7
+  np.testing.assert_allclose(value2, want, rtol=1e-6)
+  np.testing.assert_allclose(gx2, want_gx, rtol=1e-6)
+
+
+def test_vjp_multi_scope_gives_one_cotangent_per_scope():
+  x = jnp.arange(6.0).reshape(2, 3)
+  v = HolderParent('vjp_multi').init(jax.random.key(0), x)
+  out, (var_cts, x_ct) = HolderParent('vjp_multi').apply(v, x)
+  assert isinstance(var_cts, list) and len(var_cts) == 2  # the held Dense, then the Holder
+  assert var_cts[1] == {}
+  _, bwd = jax.vjp(lambda p, x: nn.Dense(3).apply({'params': p}, x), v['params']['dense'], x)
+  want_p, want_x = bwd(jnp.ones_like(out))
+  np.testing.assert_allclose(var_cts[0]['params']['kernel'], want_p['kernel'], rtol=1e-6)
+  np.testing.assert_allclose(x_ct, want_x, rtol=1e-6)
+
+
+def test_single_scope_transforms_refuse_several_scopes_with_the_reference_message():
+  x = jnp.ones((2, 3))
+  with pytest.raises(NotImplementedError, match='does not yet support Modules that include other'):
+    HolderParent('vjp').init(jax.random.key(0), x)
+
+
+def test_value_and_grad_needs_a_scalar_output():
+  class NonScalar(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return nn.value_and_grad(lambda m, x: m(x), nn.Dense(3), x)
+
+  with pytest.raises(ValueError, match=re.escape(
+      'grad can only work on functions with scalar-valued outputs. out shape=(2, 3)')):
+    NonScalar().init(jax.random.key(0), jnp.ones((2, 3)))
+
+
+def test_grad_with_aux_returns_grads_then_aux():
+  class G(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return nn.grad(lambda m, x: (jnp.sum(m(x)), 5), nn.Dense(2), x, has_aux=True)
+
+  (gx,), aux = G().init_with_output(jax.random.key(0), jnp.ones((1, 3)))[0]
+  assert gx.shape == (1, 3) and aux == 5
+
+
+def test_direct_transform_of_a_module_class_raises_the_reference_value_error():
+  class C(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return nn.cond(True, nn.Dense, nn.Dense, self, x)
+
+  with pytest.raises(ValueError, match='can only be applied on a Module method'):
+    C().init(jax.random.key(0), jnp.ones((1, 2)))

@@ -28,15 +28,22 @@ def test_transformed_class_name_and_subclass():
   assert nn.remat(MLP).__name__ == nn.checkpoint(MLP).__name__ == 'CheckpointMLP'
 
 
-def test_raw_jax_transform_over_bound_module_raises():
+def test_raw_jax_transforms_over_bound_modules_work_as_in_the_reference():
   class Naive(nn.Module):
     @nn.compact
     def __call__(self, xs):
       mlp = MLP()
       return jax.vmap(lambda x: mlp(x))(xs)
 
-  with pytest.raises(errors.JaxTransformError):
-    Naive().init(jax.random.PRNGKey(0), jnp.ones((3, 4)))
+  xs = jnp.ones((3, 4))
+  v = Naive().init(jax.random.PRNGKey(0), xs)
+  y = Naive().apply(v, xs)
+  want = MLP().apply({'params': v['params']['MLP_0']}, xs)
+  np.testing.assert_allclose(y, want, rtol=1e-6)
+  bound = MLP().bind({'params': v['params']['MLP_0']})
+  np.testing.assert_allclose(jax.jit(lambda x: bound(x))(xs), want, rtol=1e-6)
+  grads = jax.grad(lambda x: bound(x).sum())(xs)
+  assert grads.shape == xs.shape
 
 
 def test_returning_modules_or_variables_raises():
@@ -144,3 +151,177 @@ def test_methods_argument():
 def test_calling_unbound_transformed_module_raises():
   with pytest.raises(errors.CallCompactUnboundModuleError):
     nn.remat(nn.Dense)(2)(jnp.ones((1, 2)))
+
+
+class Scaled(nn.Module):
+  @nn.compact
+  def __call__(self, x, scale=1.0):
+    return nn.Dense(3)(x) * scale
+
+
+def _scaled(mdl, x, scale):
+  return mdl(x, scale)
+
+
+@pytest.mark.parametrize('transform', ['jit', 'remat', 'vmap', 'cond', 'value_and_grad'])
+def test_functools_partial_targets(transform):
+  """A ``functools.partial`` of a function of a module is a valid transform target."""
+  import functools
+
+  target = functools.partial(_scaled, scale=2.0)
+
+  class Use(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      m = Scaled()
+      if transform == 'jit':
+        return nn.jit(target)(m, x)
+      if transform == 'remat':
+        return nn.remat(target)(m, x)
+      if transform == 'vmap':
+        return nn.vmap(target, variable_axes={'params': None}, split_rngs={'params': False})(m, x)
+      if transform == 'cond':
+        return nn.cond(True, target, functools.partial(_scaled, scale=3.0), m, x)
+      return nn.value_and_grad(lambda m, x, s: jnp.sum(target(m, x)), m, x, 1.0)[0]
+
+  x = jnp.ones((2, 3))
+  v = Use().init(jax.random.key(0), x)
+  out = Use().apply(v, x)
+  kernel = v['params']['Scaled_0']['Dense_0']['kernel']
+  if transform != 'jit':  # jit forks its keys; the others initialise like a plain call
+    class Plain(nn.Module):
+      @nn.compact
+      def __call__(self, x):
+        return _scaled(Scaled(), x, 2.0)
+
+    plain = Plain().init(jax.random.key(0), x)
+    np.testing.assert_array_equal(kernel, plain['params']['Scaled_0']['Dense_0']['kernel'])
+  expected = 2.0 * (x @ kernel)
+  if transform == 'value_and_grad':
+    expected = jnp.sum(expected)
+  np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize('transform', ['jit', 'remat', 'vmap'])
+def test_functools_partial_of_an_unbound_method(transform):
+  import functools
+
+  class Owner(nn.Module):
+    def setup(self):
+      self.d = nn.Dense(3)
+
+    def scaled(self, x, s):
+      return self.d(x) * s
+
+    def __call__(self, x):
+      target = functools.partial(type(self).scaled, s=2.0)
+      if transform == 'jit':
+        return nn.jit(target)(self, x)
+      if transform == 'remat':
+        return nn.remat(target)(self, x)
+      return nn.vmap(target, variable_axes={'params': None}, split_rngs={'params': False})(self, x)
+
+  x = jnp.ones((2, 3))
+  v = Owner().init(jax.random.key(0), x)
+  np.testing.assert_allclose(Owner().apply(v, x), 2.0 * (x @ v['params']['d']['kernel']),
+                             rtol=1e-6)
+
+
+class HoldAndUse(nn.Module):
+  """Holds ``inner`` in a field and is also given it as an argument (aliasing)."""
+
+  inner: nn.Module
+
+  @nn.compact
+  def __call__(self, m, x):
+    return self.inner(x) + m(x)
+
+
+@pytest.mark.parametrize('transform', ['plain', 'jit', 'remat', 'vmap'])
+def test_module_held_and_passed_is_lifted_once(transform):
+  class Alias(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      d = nn.Dense(3)
+      cls = {
+        'plain': HoldAndUse,
+        'jit': nn.jit(HoldAndUse),
+        'remat': nn.remat(HoldAndUse),
+        'vmap': nn.vmap(HoldAndUse, variable_axes={'params': None},
+                        split_rngs={'params': False}, in_axes=(None, 0)),
+      }[transform]
+      return cls(d)(d, x)
+
+  x = jnp.arange(6.0).reshape(2, 3)
+  v = Alias().init(jax.random.key(0), x)
+  assert jax.tree_util.tree_map(jnp.shape, v) == {
+    'params': {'Dense_0': {'bias': (3,), 'kernel': (3, 3)}}}
+  once = nn.Dense(3).apply({'params': v['params']['Dense_0']}, x)
+  np.testing.assert_allclose(Alias().apply(v, x), 2 * once, rtol=1e-6)
+
+
+def test_module_held_and_passed_in_setup_under_jit():
+  class Alias(nn.Module):
+    def setup(self):
+      self.d = nn.Dense(3)
+      self.h = nn.jit(HoldAndUse)(self.d)
+
+    def __call__(self, x):
+      return self.h(self.d, x)
+
+  x = jnp.ones((2, 3))
+  v = Alias().init(jax.random.key(0), x)
+  assert list(v['params']) == ['d']
+  once = nn.Dense(3).apply({'params': v['params']['d']}, x)
+  np.testing.assert_allclose(Alias().apply(v, x), 2 * once, rtol=1e-6)
+
+
+def test_vmap_of_a_method_taking_a_python_function_raises_jax_type_error():
+  class TakesFn(nn.Module):
+    @nn.compact
+    def __call__(self, x, fn):
+      return fn(nn.Dense(3)(x))
+
+  class Use(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      mapped = nn.vmap(TakesFn, variable_axes={'params': None}, split_rngs={'params': False})
+      return mapped()(x, jnp.tanh)
+
+  with pytest.raises(TypeError, match='is not a valid JAX type'):
+    Use().init(jax.random.key(0), jnp.ones((2, 3)))
+
+
+def test_public_bridge_names_follow_the_reference_signatures():
+  from flaxen.core import lift
+  from flaxen.linen import transforms
+
+  Vmapped = transforms.lift_transform(lift.vmap, nn.Dense, variable_axes={'params': 0},
+                                      split_rngs={'params': True})
+  assert Vmapped.__name__ == 'VmapDense'
+  v = Vmapped(2).init(jax.random.key(0), jnp.ones((3, 4)))
+  assert v['params']['kernel'].shape == (3, 4, 2)
+
+  class Probe(nn.Module):
+    inner: nn.Module
+
+    def __call__(self, x):
+      scopes, args, kwargs = transforms.get_module_scopes(self, (x,), {})
+      assert [s.path for s in scopes] == [('dense',), ('probe',)]
+      clone, args2, _ = transforms.set_module_scopes(self, args, kwargs, scopes)
+      assert clone is not self and args2[0] is x and clone.inner.scope is scopes[0]
+      y, bwd = transforms.lift_direct_transform(lift.vjp, (lambda m, x: m.inner(x),), self, x)
+      var_cts, x_ct = bwd(jnp.ones_like(y))
+      assert len(var_cts) == 2 and x_ct.shape == x.shape
+      return y
+
+  class Outer(nn.Module):
+    def setup(self):
+      self.dense = nn.Dense(2)
+      self.probe = Probe(self.dense)
+
+    def __call__(self, x):
+      self.dense(x)
+      return self.probe(x)
+
+  Outer().init(jax.random.key(0), jnp.ones((1, 2)))

@@ -67,3 +67,200 @@ def test_method_decorator_and_rng_fork():
   b = m.apply({}, jnp.zeros(2), rngs={'noise': jax.random.PRNGKey(0)})
   np.testing.assert_array_equal(a, b)
   assert not np.allclose(a, m.apply({}, jnp.zeros(2), rngs={'noise': jax.random.PRNGKey(1)}))
+
+
+def test_config_dataclass_fields_hit_the_cache():
+  import dataclasses
+
+  traces = []
+
+  @dataclasses.dataclass  # unhashable (eq without frozen): compared by content
+  class Config:
+    features: int = 4
+
+  class Model(nn.Module):
+    cfg: Config
+
+    @nn.jit
+    @nn.compact
+    def __call__(self, x):
+      traces.append(1)
+      return nn.Dense(self.cfg.features)(x)
+
+  x = jnp.ones((2, 3))
+  v = Model(Config()).init(jax.random.key(0), x)
+  traces.clear()
+  for _ in range(3):
+    Model(Config()).apply(v, x)  # a new module and a new (equal) config every step
+  assert len(traces) == 1
+  Model(Config(features=4)).apply(v, x)
+  assert len(traces) == 1
+
+
+def test_one_trace_for_one_configuration_at_several_places():
+  traces = []
+
+  class Block(nn.Module):
+    @nn.jit
+    @nn.compact
+    def __call__(self, x):
+      traces.append(1)
+      return nn.Dense(3)(x)
+
+  class Stack(nn.Module):
+    def setup(self):
+      self.blocks = [Block() for _ in range(3)]
+
+    def __call__(self, x):
+      for b in self.blocks:
+        x = b(x)
+      return x
+
+  v = Stack().init(jax.random.key(0), jnp.ones((2, 3)))
+  traces.clear()
+  y = Stack().apply(v, jnp.ones((2, 3)))
+  assert len(traces) == 1  # layers_1 and layers_2 reuse the trace of layers_0
+  x = jnp.ones((2, 3))
+  for i in range(3):
+    x = nn.Dense(3).apply({'params': v['params'][f'blocks_{i}']['Dense_0']}, x)
+  np.testing.assert_allclose(y, x, rtol=1e-6)
+
+
+def test_a_changed_configuration_traces_again():
+  traces = []
+
+  class Scale(nn.Module):
+    factor: float
+    table: object = None
+
+    @nn.jit
+    def __call__(self, x):
+      traces.append(1)
+      return x * self.factor
+
+  x = jnp.ones(2)
+  np.testing.assert_allclose(Scale(2.0).apply({}, x), 2.0)
+  np.testing.assert_allclose(Scale(3.0).apply({}, x), 3.0)
+  Scale(3.0, {'a': [1, 2]}).apply({}, x)
+  Scale(3.0, {'a': [1, 2]}).apply({}, x)  # equal (unhashable) contents: cached
+  assert len(traces) == 3
+  arr = jnp.ones(3)
+  Scale(3.0, arr).apply({}, x)
+  Scale(3.0, arr).apply({}, x)  # the same array object: cached
+  Scale(3.0, jnp.ones(3)).apply({}, x)  # another array: compared by identity
+  assert len(traces) == 5
+
+
+def test_module_argument_with_another_configuration_traces_again():
+  traces = []
+
+  class Apply(nn.Module):
+    @nn.jit
+    def __call__(self, m, x):
+      traces.append(1)
+      return m(x)
+
+  class Outer(nn.Module):
+    features: int
+
+    def setup(self):
+      self.d = nn.Dense(self.features)
+      self.a = Apply()
+
+    def __call__(self, x):
+      return self.a(self.d, x)
+
+  x = jnp.ones((1, 3))
+  v2, v4 = (Outer(f).init(jax.random.key(0), x) for f in (2, 4))
+  traces.clear()
+  assert Outer(2).apply(v2, x).shape == (1, 2)
+  assert Outer(2).apply(v2, x).shape == (1, 2)
+  assert len(traces) == 1
+  assert Outer(4).apply(v4, x).shape == (1, 4)
+  assert len(traces) == 2
+
+
+def test_the_trace_cache_keeps_no_call_alive():
+  import gc
+  import weakref
+
+  roots = []
+
+  class Keep(nn.Module):
+    @nn.jit
+    @nn.compact
+    def __call__(self, x):
+      return nn.Dense(2)(x)
+
+  class Outer(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      roots.append(weakref.ref(self.scope.root))
+      return Keep()(x)
+
+  x = jnp.ones((1, 3))
+  v = Outer().init(jax.random.key(0), x)
+  Outer().apply(v, x)
+  gc.collect()
+  assert roots and all(r() is None for r in roots)
+
+
+def test_stateful_submodule_and_scan_inside_jit_trace_once():
+  traces = []
+
+  class Body(nn.Module):
+    @nn.compact
+    def __call__(self, c, _):
+      traces.append('scan body')
+      return nn.Dense(3)(c), None
+
+  class Model(nn.Module):
+    jitted: bool = True
+
+    def setup(self):
+      self.bn = nn.BatchNorm(use_running_average=False)
+      self.stack = nn.scan(Body, variable_axes={'params': 0}, split_rngs={'params': True},
+                           length=2)()
+
+    def run(self, x):
+      traces.append('method')
+      return self.bn(self.stack(x, None)[0])
+
+    run_jitted = nn.jit(run)
+
+    def __call__(self, x):
+      return self.run_jitted(x) if self.jitted else self.run(x)
+
+  x = jnp.arange(6.0).reshape(2, 3)
+  v = Model().init(jax.random.key(0), x)
+  traces.clear()
+  outs = []
+  for _ in range(3):
+    y, upd = Model().apply(v, x, mutable=['batch_stats'])
+    outs.append((y, upd))
+  assert traces.count('method') == 1
+  plain, plain_upd = Model(jitted=False).apply(v, x, mutable=['batch_stats'])
+  for y, upd in outs:
+    np.testing.assert_allclose(y, plain, rtol=1e-5, atol=1e-6)
+    jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5), upd,
+                           plain_upd)
+
+
+def test_methods_dict_gives_each_method_its_options():
+  class Two(nn.Module):
+    @nn.compact
+    def __call__(self, x, double):
+      y = nn.Dense(2, name='d')(x)
+      return y * 2 if double else y
+
+    def other(self, x, double):
+      return self(x, double) + 1
+
+  jitted = nn.jit(Two, methods={'__call__': {'static_argnums': (2,)},
+                                'other': {'static_argnums': (2,)}})
+  m = jitted()
+  x = jnp.ones((1, 3))
+  v = m.init(jax.random.key(0), x, False)
+  np.testing.assert_allclose(m.apply(v, x, True), 2 * m.apply(v, x, False), rtol=1e-6)
+  np.testing.assert_allclose(m.apply(v, x, True, method='other'), 2 * m.apply(v, x, False) + 1,
+                             rtol=1e-6)

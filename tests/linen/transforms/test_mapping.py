@@ -63,3 +63,33 @@ def test_remat_scan_class():
   for k, b in zip(v['params']['kernel'].reshape(4, 3, 3), v['params']['bias'].reshape(4, 3)):
     x = x @ k + b[None]
   np.testing.assert_allclose(stack(3, name='d').apply(v, jnp.ones((1, 3))), x, rtol=1e-5)
+
+
+@pytest.mark.parametrize('which', ['init', 'apply', 'dropout', 'sow', 'capture', 'bind'])
+def test_vmap_leaks_no_tracer(which):
+  """Every vmap path returns without a batched tracer reachable (``jax.checking_leaks``)."""
+  x = jnp.ones((4, 3))
+  key = jax.random.key(0)
+  dense = nn.vmap(nn.Dense, variable_axes={'params': 0}, split_rngs={'params': True})
+  v = dense(2).init(key, x)
+
+  class Drop(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      self.sow('intermediates', 'x', x)
+      return nn.Dropout(0.5, deterministic=False)(x)
+
+  drop = nn.vmap(Drop, variable_axes={'intermediates': 0}, split_rngs={'dropout': True})
+  with jax.checking_leaks():
+    if which == 'init':
+      dense(2).init(key, x)
+    elif which == 'apply':
+      dense(2).apply(v, x)
+    elif which == 'dropout':
+      drop().apply({}, x, rngs={'dropout': key})
+    elif which == 'sow':
+      drop().apply({}, x, rngs={'dropout': key}, mutable=['intermediates'])
+    elif which == 'capture':
+      dense(2).apply(v, x, capture_intermediates=True)
+    else:
+      dense(2).bind(v)(x)

@@ -79,17 +79,24 @@ def check_axis(
           )
 
 
-def leading_sizes(axes: Any, tree: Any, is_skip) -> list[tuple[str, int]]:
-  """The sizes of the mapped axes of ``tree`` (``axes`` is a prefix tree of ints)."""
+def leading_sizes(axes: Any, tree: Any, is_skip, strict: bool = True) -> list[tuple[str, int]]:
+  """The sizes of the mapped axes of ``tree`` (``axes`` is a prefix tree of ints).
+
+  With ``strict=False`` a leaf that has no such axis (a scalar, or a value that
+  is not an array at all, e.g. a function) is skipped: JAX's own transform then
+  reports it with its usual error (``TypeError: ... is not a valid JAX type``).
+  """
   found = []
 
   def visit(ax, sub):
     if is_skip(ax):
       return
     for path, leaf in _leaf_paths(sub):
-      shape = np.shape(leaf)
+      shape = np.shape(leaf) if strict or hasattr(leaf, 'shape') else ()
       a = ax + len(shape) if ax < 0 else ax
       if not 0 <= a < len(shape):
+        if not strict:
+          continue
         raise ValueError(f'argument leaf {path or "<root>"} of shape {shape} has no axis {ax}')
       found.append((path, shape[a]))
 

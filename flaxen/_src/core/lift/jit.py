@@ -1,11 +1,14 @@
 """Lifted ``jax.jit``: compile a function of scopes once per input signature.
 
-The jitted inner function is created once per ``jit(...)`` call and closes over
-the *current* ``scope_fn``/``repack_fn`` through a small stack (they change on
-every call but are only used while tracing). Everything that changes what the
-trace computes but is not an array goes into a static *fingerprint*: the
-layout of the scope tree, each root's path, mutable filter and flags, plus an
-optional caller key (Linen passes a hashable proxy of the module). The RNG
+The jitted inner function is created once per ``jit(...)`` call and finds the
+*current* ``scope_fn``/``repack_fn`` through a context variable (they change on
+every call but are only used while tracing; a context variable keeps two
+threads tracing at once apart). Everything that changes what the trace computes
+but is not an array goes into a static *fingerprint*: the layout of the scope
+tree, each root's mutable filter and flags, plus an optional caller key (Linen
+passes a hashable summary of the module's configuration). A root's *path* is
+not part of it: inside, RNG streams are forked keys with an empty path, so two
+modules of one configuration at different places share one trace. The RNG
 counters are part of the fingerprint too: keys drawn inside hash the counter
 values seen while tracing, so a call that starts from other counters (the same
 module called twice in one ``apply``) is traced again, exactly like the
@@ -20,6 +23,7 @@ while tracing are recorded and replayed on cached calls (``counters.py``).
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,7 +32,7 @@ import jax
 
 from flaxen._src.core.filters import DenyList
 from flaxen._src.core.lift import counters as ctr
-from flaxen._src.core.lift.pack import pack
+from flaxen._src.core.lift.pack import RngBox, pack
 from flaxen._src.public import set_module
 
 
@@ -52,6 +56,10 @@ def _hashable_flags(flags: Any) -> Any:
     return id(flags)
 
 
+# The lifted calls being traced now, innermost last: (scope_fn, repack_fn, traced flag).
+_TRACING: contextvars.ContextVar[tuple] = contextvars.ContextVar('flaxen_lift_jit', default=())
+
+
 def _as_tuple(x: Any) -> tuple:
   if x is None:
     return ()
@@ -67,10 +75,14 @@ def jit_with_key(
   donate_argnums: int | Iterable[int] = (),
   device: Any = None,
   backend: str | None = None,
+  fork_rngs: bool = True,
 ) -> Callable[..., Any]:
   """Like ``jit`` but ``fn(scope, key, *args)`` also receives a static ``key``.
 
   ``static_argnums`` count the scope as argument 0 (the key is not counted).
+  With ``fork_rngs=False`` the streams are not forked here (Linen forks the
+  module's own scope, ``Scope.forked_rngs``); inside, every stream's key is its
+  base key with the path dropped either way.
 
   Returns:
     ``wrapper(scope_tree, key, *args, **kwargs)``; ``key`` must be hashable.
@@ -83,12 +95,10 @@ def jit_with_key(
     jit_kwargs['device'] = device
   if backend is not None:
     jit_kwargs['backend'] = backend
-  stack: list[tuple[Any, Any]] = []
-  traced: list[bool] = []
   deltas: dict[Any, list[dict]] = {}
 
   def jitted(fingerprint, key, variable_groups, rng_groups, *args, **kwargs):
-    scope_fn, repack_fn = stack[-1]
+    scope_fn, repack_fn, traced = _TRACING.get()[-1]
     traced.append(True)
     scope = scope_fn(variable_groups, rng_groups)
     y = fn(scope, key, *args, **kwargs)
@@ -106,21 +116,20 @@ def jit_with_key(
     roots = scope_fn.roots
     fingerprint = (
       scope_fn.layout,
-      tuple(s.path for s in roots),
       tuple(hashable_filter(s.mutable) for s in roots),
       tuple(_hashable_flags(s.flags) for s in roots),
       tuple(ctr.freeze(s.rng_counters) for s in roots),
     )
     before = [ctr.snapshot(s.rng_counters) for s in roots]
-    stack.append((scope_fn, repack_fn))
-    n_traced = len(traced)
+    rng_groups = jax.tree_util.tree_map(lambda b: RngBox(b.rng, ()), rng_groups, is_leaf=_is_box)
+    traced: list[bool] = []
+    token = _TRACING.set(_TRACING.get() + ((scope_fn, repack_fn, traced),))
     try:
       out = compiled(fingerprint, key, variable_groups, rng_groups, *args, **kwargs)
     finally:
-      stack.pop()
+      _TRACING.reset(token)
     replay_key = _replay_key(fingerprint, key, args, kwargs, static_argnums)
-    if len(traced) > n_traced:
-      del traced[n_traced:]
+    if traced:
       if replay_key is not None:
         deltas[replay_key] = [ctr.delta(s.rng_counters, b) for s, b in zip(roots, before)]
     elif replay_key in deltas:
@@ -129,8 +138,12 @@ def jit_with_key(
     return out
 
   lifted = pack(inner, (variables,), (variables,), (rngs,), name='jit', enable_kwargs=True,
-                fork_rngs=True)
+                fork_rngs=fork_rngs)
   return lifted
+
+
+def _is_box(x: Any) -> bool:
+  return isinstance(x, RngBox)
 
 
 def _replay_key(fingerprint, key, args, kwargs, static_argnums):

@@ -105,34 +105,36 @@ def _copy_dicts(x: Any) -> Any:
   return x
 
 
+def _anchor(scope: Scope, members: dict) -> tuple[Scope, tuple[str, ...]]:
+  """The outermost ancestor of ``scope`` in ``members`` (else ``scope``) and the names down to it."""
+  best, below = scope, ()
+  names: list[str] = []
+  node = scope
+  while node.parent is not None:
+    names.insert(0, node.name)
+    node = node.parent
+    if node in members:
+      best, below = node, tuple(names)
+  return best, below
+
+
 def _dedup_scopes(scopes: Sequence[Scope]):
-  """Returns (roots, [(root, relative path)] for every scope)."""
-  minimal = dict.fromkeys(scopes)
-  paths = []
-  for leaf in scopes:
-    top, top_path = leaf, ()
-    path = [leaf.name]
-    parent = leaf.parent
-    while parent is not None:
-      if parent in minimal:
-        top, top_path = parent, tuple(reversed(path))
-      path.append(parent.name)
-      parent = parent.parent
-    if top is not leaf:
-      minimal.pop(leaf, None)
-    paths.append((top, top_path))
-  return tuple(minimal), tuple(paths)
+  """``(roots, [(root, names from root down) per scope])``: only roots are lifted.
+
+  A scope whose ancestor is lifted too is rebuilt inside from that ancestor;
+  roots keep the order in which they were first given.
+  """
+  members = dict.fromkeys(scopes)
+  placed = tuple(_anchor(s, members) for s in scopes)
+  roots = tuple(s for s in members if _anchor(s, members)[0] is s)
+  return roots, placed
 
 
-def _dup_scopes(roots, inner_roots, paths):
-  mapping = dict(zip(roots, inner_roots))
-  out = []
-  for root, path in paths:
-    scope = mapping[root]
-    for name in path:
-      scope = scope.push(name, reuse=True)
-    out.append(scope)
-  return out
+def _dup_scopes(roots, inner_roots, placed):
+  """The inner scope standing for each ``placed`` entry (children re-pushed by name)."""
+  inner_of = dict(zip(roots, inner_roots))
+  return [functools.reduce(lambda s, name: s.push(name, reuse=True), below, inner_of[root])
+          for root, below in placed]
 
 
 def _is_scope(x: Any) -> bool:
@@ -189,7 +191,6 @@ def pack(
     rng_groups_xs = []
     for scope in roots:
       scope._check_valid()
-      scope._validate_trace_level()
       groups = group_collections(_root_variables(scope), in_variable_filters)
       variable_groups_xs.append(groups)
       rng_groups = group_collections(scope.rngs, rng_filters)
@@ -243,11 +244,12 @@ def pack(
       return treedef.unflatten(_dup_scopes(roots, inner_scopes, paths))
 
     def repack(inner_scope_tree):
+      nonlocal inner_scopes
+      inner_scopes = []  # the transform body is over: keep nothing that holds its tracers
       inner = treedef.flatten_up_to(inner_scope_tree)
       inner_roots, _ = _dedup_scopes(inner)
       out_xs = []
       for s in inner_roots:
-        s._validate_trace_level()
         s.invalidate()
         mutable_vars = {k: v for k, v in s._variables.items() if in_filter(s.mutable, k)}
         groups = group_collections(mutable_vars, out_variable_filters + (True,))

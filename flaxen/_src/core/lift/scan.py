@@ -31,7 +31,7 @@ from flaxen._src.core.lift.axes import (
   unzip2,
 )
 from flaxen._src.core.lift.pack import map_rngs, pack
-from flaxen._src.core.lift.scan_loop import axes_scan
+from flaxen._src.core.lift.scan_loop import scan as axes_scan
 from flaxen._src.public import set_module
 
 

@@ -1,6 +1,6 @@
 """``axes_scan``: ``lax.scan`` with per-argument axes and values computed once for all iterations.
 
-``axes_scan(fn, in_axes, out_axes, ...)`` returns ``scan_fn(broadcast_in, init,
+``scan(fn, in_axes, out_axes, ...)`` (public as ``flaxen.core.axes_scan.scan``) returns ``scan_fn(broadcast_in, init,
 *args)`` around ``fn(broadcast_in, carry, *xs) -> (broadcast_out, carry, ys)``:
 
 * ``in_axes``/``out_axes`` are prefix trees of ``args``/``ys`` whose leaves are
@@ -31,6 +31,7 @@ from jax._src import core as jax_core
 from jax._src.interpreters import partial_eval as pe
 
 from flaxen._src.core.lift.axes import broadcast
+from flaxen._src.public import set_module
 
 
 def _is_axis_leaf(x: Any) -> bool:
@@ -67,7 +68,8 @@ def _slice_aval(x: Any) -> Any:
   return jax_core.mapped_aval(aval.shape[0], 0, aval)
 
 
-def axes_scan(
+@set_module('flaxen.core.axes_scan')
+def scan(
   fn: Callable[..., Any],
   in_axes: Any,
   out_axes: Any,

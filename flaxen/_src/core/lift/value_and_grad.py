@@ -1,7 +1,9 @@
-"""Lifted ``jax.value_and_grad``: a scalar function of scopes and its gradient w.r.t. the inputs.
+"""Lifted ``jax.value_and_grad``: a function of scopes and its gradient w.r.t. the inputs.
 
 Variables are available inside (and may be updated) but are not differentiated;
-use ``vjp`` with ``vjp_variables`` for gradients of variables.
+use ``vjp`` with ``vjp_variables`` for gradients of variables. The gradient is
+the vector-Jacobian product with a cotangent of ones (for a scalar output, the
+gradient; Linen's ``nn.value_and_grad`` insists on a scalar).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ def value_and_grad(
     rngs: filter of the RNG streams available inside.
 
   Returns:
-    ``(value, grads)`` or ``((value, aux), grads)``; ``grads`` has one entry per primal.
+    ``(value, grads)``, or ``(value, aux, grads)`` with ``has_aux``; ``grads``
+    has one entry per primal.
   """
   check_reduce_axes(reduce_axes)
 
@@ -55,10 +58,8 @@ def value_and_grad(
       return y, (aux, repack_fn(inner_scope))
 
     y, bwd, (aux, out_vars) = jax.vjp(wrapper, *args, has_aux=True)
-    if jnp.shape(y) != ():
-      raise TypeError(f'value_and_grad needs a scalar output, got shape {jnp.shape(y)}.')
     grads = bwd(jnp.ones_like(y))
-    return ((y, aux) if has_aux else y, grads), out_vars
+    return ((y, aux, grads) if has_aux else (y, grads)), out_vars
 
   return pack(inner, (variables,), (variables,), (rngs,), name='value_and_grad')(
     scope, *primals

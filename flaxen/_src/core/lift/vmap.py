@@ -73,17 +73,21 @@ def vmap(
         for cols, where in zip(group, paths):
           sizes += [(f'variable "{p}" in "{where}"', s)
                     for p, s in leading_sizes(ax, cols, lambda a: a is None)]
-    sizes += [(f'argument {p}', s) for p, s in leading_sizes(in_axes, args, lambda a: a is None)]
+    sizes += [(f'argument {p}', s)
+              for p, s in leading_sizes(in_axes, args, lambda a: a is None, strict=False)]
     found = {s for _, s in sizes}
     if axis_size is None and len(found) == 1:
       (size,) = found
-    elif len(found) > 1 or (axis_size is not None and found and found != {axis_size}):
+    elif len(found) > 1:
       detail = ', '.join(f'{p}: {s}' for p, s in sizes)
-      raise ValueError(f'vmap: inconsistent sizes of the mapped axis ({detail}).')
+      raise ValueError(f'Inconsistent batch axis sizes: {found} (vmap: {detail}).')
     elif axis_size is None:
-      raise ValueError('vmap: axis_size must be given when no input or variable is mapped.')
+      raise ValueError(
+        'axis_size should be specified manually. (vmap: no argument or variable is mapped, '
+        'so the size of the mapped axis is unknown.)'
+      )
     else:
-      size = axis_size
+      size = axis_size  # a disagreeing input is reported by jax.vmap itself
     for group, ax in zip(variable_groups, in_var_axes):
       check_axis('vmap', group, ax, size, paths)
 

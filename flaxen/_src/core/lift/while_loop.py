@@ -47,31 +47,29 @@ def while_loop(
   rng_filters, rng_splits = unzip2(split_rngs or {})
 
   def inner(scope_fn, repack_fn, variable_groups, rng_groups):
-    carry_vars, broadcast_vars = variable_groups
+    carried_in, read_only = variable_groups
     paths = scope_fn.root_paths
 
-    def loop_rngs(i):
-      return tuple(
-        map_rngs(lambda k: jax.random.fold_in(k, i), g) if split else g
-        for g, split in zip(rng_groups, rng_splits)
-      )
+    def streams_at(step):
+      # split streams see the iteration index folded in (negated for the condition)
+      return tuple(map_rngs(lambda k: jax.random.fold_in(k, step), g) if split else g
+                   for g, split in zip(rng_groups, rng_splits))
 
-    def cond_wrapper(c):
-      i, carry_vars, carry = c
-      s = scope_fn((carry_vars, broadcast_vars), loop_rngs(-i), mutable_filter=False)
-      return cond_fn(s, carry)
+    def keep_going(state):
+      step, carried, value = state
+      return cond_fn(scope_fn((carried, read_only), streams_at(-step), mutable_filter=False),
+                     value)
 
-    def body_wrapper(c):
-      i, carry_vars_in, carry = c
-      s = scope_fn((carry_vars_in, broadcast_vars), loop_rngs(i))
-      carry = body_fn(s, carry)
-      (carry_out,) = repack_fn(s)
-      carry_out = _add_back(carry_vars_in, carry_out)
-      _check_carry(carry_vars_in, carry_out, paths)
-      return (i + 1, carry_out, carry)
+    def one_step(state):
+      step, carried, value = state
+      body_scope = scope_fn((carried, read_only), streams_at(step))
+      value = body_fn(body_scope, value)
+      updated = _add_back(carried, repack_fn(body_scope)[0])
+      _check_carry(carried, updated, paths)
+      return step + 1, updated, value
 
-    _, carry_vars, carry = jax.lax.while_loop(cond_wrapper, body_wrapper, (0, carry_vars, init))
-    return carry, (carry_vars,)
+    _, carried_out, result = jax.lax.while_loop(keep_going, one_step, (0, carried_in, init))
+    return result, (carried_out,)
 
   return pack(
     inner, (carry_variables, broadcast_variables), (carry_variables,), rng_filters,

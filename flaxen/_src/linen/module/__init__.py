@@ -1,6 +1,7 @@
 """The Linen Module system, one concept per file.
 
-``module.py`` holds the ``Module`` class; it delegates to ``dataclass.py``
+``module.py`` holds the ``Module`` class; ``state.py`` owns the per-instance
+state (every write goes through it); the class delegates to ``dataclass.py``
 (subclass -> dataclass with trailing ``parent``/``name``), ``naming.py`` (auto
 names, adoption of submodules), ``setup.py`` (lazy setup state machine),
 ``methods.py`` (wrapping of user methods), ``compact.py`` (``@compact``,
@@ -8,8 +9,10 @@ names, adoption of submodules), ``setup.py`` (lazy setup state machine),
 stack on contextvars), ``interceptors.py`` (``intercept_methods``, capture of
 intermediates), ``named_call.py``, ``sow.py`` (``sow``/``perturb``),
 ``entry.py`` (init/apply/bind/unbind/clone), ``paths.py`` (``module_paths``),
-``helpers.py`` (``merge_param``, ``share_scope``), ``repr.py`` and ``base.py``
-(the marker base class and the unspecified-parent sentinel).
+``helpers.py`` (``merge_param``, ``share_scope``), ``repr.py``, ``base.py``
+(the marker base class, a ``dataclass_transform``, and the unspecified-parent
+sentinel) and ``kw_only_dataclasses.py`` (keyword-only fields declared last,
+also the public ``flaxen.linen.kw_only_dataclasses``).
 
 The names other parts of flaxen import are re-exported here.
 """

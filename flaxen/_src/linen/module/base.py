@@ -4,15 +4,45 @@ Helpers of the Module system (naming, setup, interception) test
 ``isinstance(x, ModuleBase)`` so they need not import ``module.py``, and the
 sentinel ``UNSPECIFIED_PARENT`` marks "no parent given: take it from the module
 stack" in the ``parent`` field.
+
+``ModuleBase`` is marked with ``typing.dataclass_transform``: type checkers
+treat every Module subclass as a dataclass (``nn.Dense(3)`` type-checks), with
+``dataclasses.field``, ``kw_only_dataclasses.field`` and ``module_field`` as
+field specifiers. At runtime the transform itself is done by ``dataclass.py``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
+from typing_extensions import dataclass_transform
+
+from flaxen._src.linen.module import kw_only_dataclasses
+from flaxen._src.public import set_module
+
+
+@set_module('flaxen.linen.module')
+def module_field(*, kw_only: bool = False, default: Any = dataclasses.MISSING) -> Any:
+  """A Module field specifier: ``dataclasses.field`` with ``kw_only`` and ``default``."""
+  if kw_only:
+    return kw_only_dataclasses.field(kw_only=True, default=default)
+  return dataclasses.field(default=default)
+
+
+@set_module('flaxen.linen.module')
+@dataclass_transform(
+  field_specifiers=(dataclasses.field, kw_only_dataclasses.field, module_field)
+)
 class ModuleBase:
-  """Marker base class of ``flaxen.linen.Module``."""
+  """Marker base class of ``flaxen.linen.Module`` (and what type checkers see as a dataclass)."""
 
   __slots__ = ()
+
+  if TYPE_CHECKING:  # instance attributes that are not dataclass fields
+    scope: Any
+    _state: Any
+    __dataclass_fields__: dict[str, dataclasses.Field]
 
 
 class _UnspecifiedParent:

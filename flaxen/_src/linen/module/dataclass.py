@@ -4,11 +4,11 @@
 
 * a subclass may not annotate ``parent``, nor ``name`` with a type other than
   ``str``/``Optional[str]`` (``ReservedModuleAttributeError``);
-* the inherited ``parent``/``name`` fields are lifted out of the bases' field
-  tables while ``dataclasses.dataclass`` processes the class and re-added as the
-  class's own last fields (keyword-only), so they stay last;
-* ``parent`` is then served by ``ParentDescriptor``, which keeps a *weak*
-  reference to a parent Module (no reference cycles between parents and
+* ``parent``/``name`` are declared last and keyword-only, after the fields
+  tagged keyword-only with ``kw_only_dataclasses.field`` (here or in a base),
+  which come after all other fields (``kw_only_dataclasses.build``);
+* ``parent`` is then served by ``state.ParentDescriptor``, which keeps a
+  *weak* reference to a parent Module (no reference cycles between parents and
   children, so module trees die by reference counting);
 * fields with ``init=False`` are excluded from comparison, hashing and repr;
 * ``kw_only=True`` makes this class's fields keyword-only (not inherited);
@@ -24,28 +24,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import weakref
 from typing import Any, Optional
 
 from flaxen._src import errors
-from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase
+from flaxen._src.linen.module import kw_only_dataclasses
+from flaxen._src.linen.module.base import UNSPECIFIED_PARENT
+from flaxen._src.linen.module.state import ParentDescriptor
 
 _RESERVED = ('parent', 'name')
 _NAME_TYPES = ('str', str, str | None, Optional[str], 'Optional[str]', 'str | None')  # noqa: UP045
-
-
-class ParentDescriptor:
-  """Data descriptor of the ``parent`` field: weakly references parent Modules."""
-
-  def __get__(self, obj, objtype=None):
-    if obj is None:
-      return None
-    ref = obj.__dict__.get('_parent_ref')
-    return ref() if isinstance(ref, weakref.ReferenceType) else ref
-
-  def __set__(self, obj, value):
-    ref = weakref.ref(value) if isinstance(value, ModuleBase) else value
-    obj.__dict__['_parent_ref'] = ref
 
 
 def _check_reserved(own: dict[str, Any]) -> None:
@@ -80,32 +67,21 @@ def customize(cls: type, kw_only: bool = False) -> None:
     spec = cls.__dict__.get(field_name)
     if isinstance(spec, dataclasses.Field) and not spec.init:
       spec.compare = spec.hash = spec.repr = False
-  lifted: list[tuple[dict, dict[str, Any]]] = []
-  seen: set[int] = set()
-  for base in cls.__mro__[1:]:
-    table = getattr(base, '__dataclass_fields__', None)
-    if table is None or id(table) in seen:
-      continue
-    seen.add(id(table))
-    taken = {k: table.pop(k) for k in _RESERVED if k in table}
-    if taken:
-      lifted.append((table, taken))
-  try:
-    _add_reserved_fields(cls, ann)
-    dataclasses.dataclass(  # type: ignore[call-overload]
-      cls, unsafe_hash='__hash__' not in cls.__dict__, repr=False, kw_only=kw_only
-    )
-  finally:
-    for table, taken in lifted:
-      table.update(taken)
+  tail = kw_only_dataclasses.tail_of(cls)
+  for name, entry in _reserved_fields().items():  # parent and name come last
+    tail.pop(name, None)
+    tail[name] = entry
+  kw_only_dataclasses.build(cls, tail, unsafe_hash='__hash__' not in cls.__dict__, repr=False,
+                            kw_only=kw_only)
   _finish(cls)
 
 
-def _add_reserved_fields(cls: type, ann: dict[str, Any]) -> None:
-  ann['parent'] = Any
-  ann['name'] = Optional[str]  # noqa: UP045
-  cls.parent = dataclasses.field(repr=False, default=UNSPECIFIED_PARENT, kw_only=True)
-  cls.name = dataclasses.field(default=None, kw_only=True)
+def _reserved_fields() -> dict[str, tuple[Any, dataclasses.Field]]:
+  return {
+    'parent': (Any, kw_only_dataclasses.field(repr=False, default=UNSPECIFIED_PARENT,
+                                              kw_only=True)),
+    'name': (Optional[str], kw_only_dataclasses.field(default=None, kw_only=True)),  # noqa: UP045
+  }
 
 
 def _finish(cls: type) -> None:
@@ -123,8 +99,6 @@ def _finish(cls: type) -> None:
 
 def make_base(cls: type) -> None:
   """Makes the base ``Module`` itself a dataclass with just ``parent`` and ``name``."""
-  ann: dict[str, Any] = {}
-  cls.__annotations__ = ann
-  _add_reserved_fields(cls, ann)
-  dataclasses.dataclass(cls, unsafe_hash=True, repr=False)  # type: ignore[call-overload]
+  cls.__annotations__ = {}
+  kw_only_dataclasses.build(cls, _reserved_fields(), unsafe_hash=True, repr=False)
   _finish(cls)

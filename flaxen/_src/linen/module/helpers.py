@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flaxen._src import errors
+from flaxen._src.linen.module import state as state_lib
 from flaxen._src.linen.module.base import ModuleBase
 from flaxen._src.public import set_module
 
@@ -63,7 +64,7 @@ def share_scope(module: Any, other: Any, /) -> None:
   else:
     target, new_scope = module, other.scope  # the wrapper joins the wrapped module
   old_scope = target.scope
-  object.__setattr__(target, 'scope', new_scope)
+  state_lib.set_scope(target, new_scope)
   for child in target._state.children.values():  # re-home children already bound
     if isinstance(child, ModuleBase) and child.scope is not None and child.scope.parent is old_scope:
       if isinstance(child.scope.name, str):

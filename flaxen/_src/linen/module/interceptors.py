@@ -2,10 +2,13 @@
 
 ``intercept_methods(fn)`` registers ``fn(next_fun, args, kwargs, context)`` for
 the body of a ``with`` block; ``context`` is an ``InterceptorContext`` with the
-module, the method name and the original (unwrapped) method bound to the module. Interceptors
-registered by outer ``with`` blocks wrap those of inner blocks, so the outermost
-runs first. ``capture_intermediates`` is implemented as such an interceptor
-(``capture_interceptor``), registered by ``init``/``apply`` for their duration.
+module, the method name and the original (unwrapped) method bound to the
+module. Interceptors registered by outer ``with`` blocks wrap those of inner
+blocks, so the outermost runs first. The registered interceptors are a tuple in
+a context variable (``context.py``): a ``with`` block in one thread or task
+never affects another. ``capture_intermediates`` is implemented as such an
+interceptor (``capture_interceptor``), registered by ``init``/``apply`` for
+their duration.
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flaxen._src.linen.module import context
+from flaxen._src.linen.module.named_call import method_name
 from flaxen._src.public import set_module
+
+Args = tuple[Any]
+Kwargs = dict[str, Any]
+NextGetter = Callable[..., Any]
 
 
 @set_module('flaxen.linen')
@@ -35,6 +43,10 @@ class InterceptorContext:
   module: Any
   method_name: str
   orig_method: Callable[..., Any]
+
+
+Interceptor = Callable[[NextGetter, Args, Kwargs, InterceptorContext], Any]
+"""``interceptor(next_fun, args, kwargs, context)``, as registered by ``intercept_methods``."""
 
 
 @set_module('flaxen.linen')
@@ -57,21 +69,21 @@ def intercept_methods(interceptor: Callable[..., Any]) -> Iterator[None]:
     >>> calls
     ['__call__']
   """
-  ctx = context.get()
-  old = ctx.interceptors
-  ctx.interceptors = old + (interceptor,)
+  token = context.push_interceptor(interceptor)
   try:
     yield
   finally:
-    ctx.interceptors = old
+    context.pop_interceptor(token)
 
 
-def run_interceptors(fun: Callable[..., Any], module: Any, args: tuple, kwargs: dict) -> Any:
-  """Calls ``fun(module, *args, **kwargs)`` through the registered interceptors."""
-  call = functools.partial(fun, module)
-  info = InterceptorContext(module, fun.__name__, call)
+@set_module('flaxen.linen.module')
+def run_interceptors(orig_method: Callable[..., Any], module: Any, *args: Any,
+                     **kwargs: Any) -> Any:
+  """Calls ``orig_method(module, *args, **kwargs)`` through the registered interceptors."""
+  call = functools.partial(orig_method, module)
+  info = InterceptorContext(module, method_name(orig_method), call)
 
-  for interceptor in reversed(context.get().interceptors):
+  for interceptor in reversed(context.interceptors()):
     call = _wrap(interceptor, call, info)
   return call(*args, **kwargs)
 
@@ -83,9 +95,11 @@ def _wrap(interceptor, next_fun, info):
   return wrapped
 
 
-def default_capture_filter(module: Any, method_name: str) -> bool:
+@set_module('flaxen.linen.module')
+def capture_call_intermediates(module: Any, method_name: str) -> bool:
   """``capture_intermediates=True``: capture the outputs of ``__call__``."""
   return method_name == '__call__'
+
 
 
 def capture_interceptor(filter_fn: Callable[[Any, str], bool]) -> Callable[..., Any]:
@@ -107,6 +121,6 @@ def capturing(filter_fn: Callable[[Any, str], bool] | bool) -> Iterator[None]:
     yield
     return
   if filter_fn is True:
-    filter_fn = default_capture_filter
+    filter_fn = capture_call_intermediates
   with intercept_methods(capture_interceptor(filter_fn)):
     yield

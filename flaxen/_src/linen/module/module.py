@@ -17,12 +17,14 @@ Invariants:
   * a submodule constructed in a method is attached to the innermost running
     module (the module stack) unless ``parent=`` says otherwise;
   * per-instance state lives in ``_state`` (``ModuleState``); ``_id`` is a
-    process-unique integer used to keep sharing when submodules are cloned.
+    process-unique integer used to keep sharing when submodules are cloned;
+    both, and every other instance attribute, are written only through
+    ``state.py``.
 """
 
 from __future__ import annotations
 
-import itertools
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,15 +36,15 @@ from flaxen._src.linen.module import context, entry, methods, naming
 from flaxen._src.linen.module import dataclass as dataclass_lib
 from flaxen._src.linen.module import repr as repr_lib
 from flaxen._src.linen.module import sow as sow_lib
-from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase
+from flaxen._src.linen.module import state as state_lib
+from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase, module_field
 from flaxen._src.linen.module.compact import (
   compact_name_scope_methods,
   verify_single_or_no_compact,
 )
-from flaxen._src.linen.module.setup import UNINITIALIZED_STATE, ModuleState, SetupState, try_setup
+from flaxen._src.linen.module.setup import try_setup
+from flaxen._src.linen.module.state import UNINITIALIZED_STATE, SetupState
 from flaxen._src.public import set_module
-
-_ids = itertools.count()
 
 
 def _unbound(what: str) -> ValueError:
@@ -67,6 +69,10 @@ class Module(ModuleBase):
     (1, 2)
   """
 
+  if typing.TYPE_CHECKING:  # the fields ``dataclass.py`` adds, for type checkers
+    name: str | None = module_field(kw_only=True, default=None)
+    parent: Module | Scope | None = module_field(kw_only=True, default=None)
+
   scope = None  # the bound Scope (None while unbound); not a dataclass field
   _state = UNINITIALIZED_STATE
   _compact_name_scope_methods = ()
@@ -82,43 +88,40 @@ class Module(ModuleBase):
   # ------------------------------------------------------------ lifecycle
 
   def __post_init__(self) -> None:
-    object.__setattr__(self, '_id', next(_ids))
-    state = ModuleState()
-    object.__setattr__(self, '_state', state)
+    state = state_lib.install(self)
     parent = self.parent
     if parent is UNSPECIFIED_PARENT:
       parent = context.current_module()
-      object.__setattr__(self, 'parent', parent)
+      state_lib.set_parent(self, parent)
     if parent is None:
       return  # a top-level (or detached) module: attached when cloned onto a scope
-    d = self.__dict__
     if isinstance(parent, Module):
       pstate = parent._state
-      if pstate.in_setup and d['name'] is None:
+      name = self.__dict__['name']
+      if pstate.in_setup and name is None:
         return  # named and bound when assigned to an attribute in setup
       if not parent._initialization_allowed or parent.scope is None:
         raise errors.AssignSubModuleError(type(self).__name__)
-      name = d['name']
       if name is None:
         name = naming.auto_name(parent, type(self).__name__)
-        object.__setattr__(self, 'name', name)
+        state_lib.set_name(self, name)
       reuse = pstate.in_setup and pstate.setup_called == SetupState.TRANSFORMED
       if not reuse and parent.scope.name_reserved(name):
         raise errors.NameInUseError('submodule', name, type(parent).__name__)
-      pstate.children[name] = self
-      object.__setattr__(self, 'scope', parent.scope.push(name, reuse=reuse))
+      pstate.record_child(name, self)
+      state_lib.set_scope(self, parent.scope.push(name, reuse=reuse))
     elif isinstance(parent, Scope):
-      object.__setattr__(self, 'scope', parent)
+      state_lib.set_scope(self, parent)
     else:
       raise ValueError('parent must be None, Module or Scope')
     naming.register_field_submodules(self)
-    state.is_initialized = True
+    state.mark_initialized()
 
   def __setattr__(self, name: str, val: Any) -> None:
     state = self._state
     if not state.in_setup:
       if not state.is_initialized or name.startswith('__'):
-        object.__setattr__(self, name, val)
+        state_lib.set_attribute(self, name, val)
         return
       raise errors.SetAttributeFrozenModuleError(type(self).__name__, name, val)
     if name in type(self)._flaxen_all_fields:
@@ -183,7 +186,7 @@ class Module(ModuleBase):
     if self._name_taken(name, col='params'):
       raise errors.NameInUseError('param', name, type(self).__name__)
     value = self.scope.param(name, init_fn, *init_args, unbox=unbox, **init_kwargs)
-    self._state.children[name] = 'params'
+    self._state.record_child(name, 'params')
     return value
 
   def variable(self, col: str, name: str, init_fn: Callable[..., Any] | None = None,
@@ -201,7 +204,7 @@ class Module(ModuleBase):
     if self._name_taken(name, col=col):
       raise errors.NameInUseError('variable', name, type(self).__name__)
     v = self.scope.variable(col, name, init_fn, *init_args, unbox=unbox, **init_kwargs)
-    self._state.children[name] = col
+    self._state.record_child(name, col)
     return v
 
   def has_variable(self, col: str, name: str) -> bool:
@@ -246,8 +249,8 @@ class Module(ModuleBase):
       raise _unbound('use RNGs')
     return self.scope.make_rng(name)
 
-  def sow(self, col: str, name: str, value: Any, reduce_fn: Callable[[Any, Any], Any] = sow_lib.append,
-          init_fn: Callable[[], Any] = sow_lib.empty_tuple) -> bool:
+  def sow(self, col: str, name: str, value: Any, reduce_fn: Callable[[Any, Any], Any] = sow_lib.tuple_reduce,
+          init_fn: Callable[[], Any] = sow_lib.tuple_init) -> bool:
     """Stores ``value`` in ``col/name`` (default: appends to a tuple); see ``sow.sow``."""
     return sow_lib.sow(self, col, name, value, reduce_fn, init_fn)
 

@@ -17,11 +17,13 @@ from typing import Any, TypeVar
 
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
+from flaxen._src.linen.module.setup import register_name_scope_factory
 from flaxen._src.public import set_module
 
 F = TypeVar('F', bound=Callable[..., Any])
 
 
+@set_module('flaxen.linen.module')
 class CompactNameScope(Module):
   """Internal child module backing one ``compact_name_scope`` method."""
 
@@ -84,3 +86,6 @@ def make_name_scope_modules(module: Any, names: tuple[str, ...]) -> dict[str, An
 
 def _identity(x: Any) -> Any:
   return x
+
+
+register_name_scope_factory(make_name_scope_modules)

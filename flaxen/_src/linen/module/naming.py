@@ -22,19 +22,19 @@ from collections.abc import Callable
 from typing import Any
 
 from flaxen._src.config import config
+from flaxen._src.linen.module import state as state_lib
 from flaxen._src.linen.module.base import ModuleBase
 from flaxen._src.tree.frozen_dict import FrozenDict
 
-# root scope -> {original module id: adopted clone}
+# root scope -> {original module id: adopted clone}. Both levels are weak: an adopted
+# clone is bound to a scope of that root, so a strong value would keep the root (and
+# all its variables) alive for ever.
 _ADOPTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def auto_name(parent: Any, cls_name: str) -> str:
   """Next ``f'{cls_name}_{i}'`` of ``parent``'s per-class counter."""
-  cursor = parent._state.autoname_cursor
-  i = cursor.get(cls_name, 0)
-  cursor[cls_name] = i + 1
-  return f'{cls_name}_{i}'
+  return f'{cls_name}_{parent._state.next_auto_index(cls_name)}'
 
 
 _CONTAINERS = (list, tuple, dict, FrozenDict)
@@ -117,15 +117,15 @@ def map_modules_in_tree(fn: Callable[[str, Any], Any], tree: Any) -> Any:
 def register_submodules(module: Any, name: str, val: Any) -> None:
   """Stores ``val`` as attribute ``name`` of ``module``, naming/adopting the Modules in it."""
   if not isinstance(val, _MODULE_OR_CONTAINER):
-    object.__setattr__(module, name, val)
+    state_lib.set_attribute(module, name, val)
     return
   if not _has_module(val):
-    object.__setattr__(module, name, val if _is_frozen(val) else freeze_attr(val))
+    state_lib.set_attribute(module, name, val if _is_frozen(val) else freeze_attr(val))
     return
   root = module.scope.root
   cache = _ADOPTED.get(root)
   if cache is None:
-    cache = _ADOPTED[root] = {}
+    cache = _ADOPTED[root] = weakref.WeakValueDictionary()
   queue: list[Any] = []
   preserve = getattr(type(module), 'preserve_adopted_names', None)
   if preserve is None:
@@ -142,18 +142,19 @@ def register_submodules(module: Any, name: str, val: Any) -> None:
       key = sub._id
       clone = cache.get(key)
       if clone is None:
-        clone = cache[key] = sub.clone(name=None)
+        clone = sub.clone(name=None)
+        cache[key] = clone
       sub = clone
     if sub.__dict__.get('name') is None:
-      object.__setattr__(sub, 'parent', module)
+      state_lib.set_parent(sub, module)
       if adopted_name is None:
         adopted_name = current_name if getattr(sub, '_is_name_scope', False) else f'{name}{suffix}'
-      object.__setattr__(sub, 'name', adopted_name)
+      state_lib.set_name(sub, adopted_name)
       queue.append(sub)
     return sub
 
   val = map_modules_in_tree(adopt, val)
-  object.__setattr__(module, name, val)
+  state_lib.set_attribute(module, name, val)
   for sub in queue:
     sub.__post_init__()
 

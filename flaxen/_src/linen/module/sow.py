@@ -19,20 +19,38 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from flaxen._src.public import set_module
 
-def append(xs: tuple, x: Any) -> tuple:
+
+@set_module('flaxen.linen.module')
+def tuple_reduce(xs: tuple, x: Any) -> tuple:
   """Default ``reduce_fn`` of ``sow``: ``xs + (x,)``."""
   return xs + (x,)
 
 
-def empty_tuple() -> tuple:
+@set_module('flaxen.linen.module')
+def tuple_init() -> tuple:
   """Default ``init_fn`` of ``sow``: ``()``."""
   return ()
 
 
+
+def _bound_scope(module: Any) -> Any:
+  scope = module.scope
+  if scope is None:
+    raise ValueError("Can't store variables on unbound modules")
+  return scope
+
+
+def _claim(module: Any, scope: Any, col: str, name: str) -> None:
+  """Reserves ``name`` in ``col`` for a value stored by ``sow``/``perturb``."""
+  scope.reserve(name, col)
+  module._state.record_child(name, col)
+
+
 def sow(module: Any, col: str, name: str, value: Any,
-        reduce_fn: Callable[[Any, Any], Any] = append,
-        init_fn: Callable[[], Any] = empty_tuple) -> bool:
+        reduce_fn: Callable[[Any, Any], Any] = tuple_reduce,
+        init_fn: Callable[[], Any] = tuple_init) -> bool:
   """Accumulates ``value`` into ``col/name`` of ``module`` (see module docstring).
 
   Returns:
@@ -41,19 +59,15 @@ def sow(module: Any, col: str, name: str, value: Any,
   Raises:
     ValueError: ``module`` is unbound.
   """
-  scope = module.scope
-  if scope is None:
-    raise ValueError("Can't store variables on unbound modules")
-  if not scope.is_mutable_collection(col):
-    return False
-  if scope.has_variable(col, name):
-    xs = scope.get_variable(col, name)
-  else:
-    scope.reserve(name, col)
-    module._state.children[name] = col
-    xs = init_fn()
-  scope.put_variable(col, name, reduce_fn(xs, value))
-  return True
+  scope = _bound_scope(module)
+  writable = scope.is_mutable_collection(col)
+  if writable:
+    first = not scope.has_variable(col, name)
+    if first:
+      _claim(module, scope, col, name)
+    so_far = init_fn() if first else scope.get_variable(col, name)
+    scope.put_variable(col, name, reduce_fn(so_far, value))
+  return writable
 
 
 def perturb(module: Any, name: str, value: Any, collection: str = 'perturbations') -> Any:
@@ -62,18 +76,17 @@ def perturb(module: Any, name: str, value: Any, collection: str = 'perturbations
   Raises:
     ValueError: ``module`` is unbound, or the collection was given without this variable.
   """
-  scope = module.scope
-  if scope is None:
-    raise ValueError("Can't store variables on unbound modules")
-  if scope.is_mutable_collection(collection) and not scope.has_variable(collection, name):
-    scope.reserve(name, collection)
-    module._state.children[name] = collection
+  scope = _bound_scope(module)
+  present = scope.has_variable(collection, name)
+  if not present and scope.is_mutable_collection(collection):
+    _claim(module, scope, collection, name)
     scope.put_variable(collection, name, jax.tree_util.tree_map(jnp.zeros_like, value))
-  if collection in scope.root._variables:
-    if not scope.has_variable(collection, name):
-      raise ValueError(
-        f'Perturbation collection {collection} present, but missing perturbation '
-        f'variable {name} in "{scope.path_text}"'
-      )
-    value = jax.tree_util.tree_map(jnp.add, value, scope.get_variable(collection, name))
-  return value
+    present = True
+  if collection not in scope.root._variables:
+    return value  # no perturbations given (e.g. a plain apply): the identity
+  if not present:
+    raise ValueError(
+      f'Perturbation collection {collection} present, but missing perturbation '
+      f'variable {name} in "{scope.path_text}"'
+    )
+  return jax.tree_util.tree_map(jnp.add, value, scope.get_variable(collection, name))

@@ -1,4 +1,7 @@
-"""Linen lifted transforms: thin front ends over ``flaxen.core.lift`` through ``bridge.py``."""
+"""Linen lifted transforms: thin front ends over ``flaxen.core.lift`` through ``bridge.py``.
+
+``fingerprint.py`` says when two module configurations may share an ``nn.jit`` trace.
+"""
 
 from flaxen._src.linen.transforms.autodiff import custom_vjp, grad, jvp, value_and_grad, vjp
 from flaxen._src.linen.transforms.checkpoint import checkpoint, remat

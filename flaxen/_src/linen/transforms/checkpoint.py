@@ -38,7 +38,7 @@ def checkpoint(
     static_argnums = (static_argnums,)
   static_argnums = tuple(i - 1 for i in static_argnums)
   return lift_transform(
-    lift.checkpoint, 'Checkpoint', target, variables=variables, rngs=rngs, concrete=concrete,
+    lift.checkpoint, target, variables=variables, rngs=rngs, concrete=concrete,
     prevent_cse=prevent_cse, static_argnums=static_argnums, policy=policy, methods=methods,
   )
 

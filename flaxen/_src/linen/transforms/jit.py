@@ -2,10 +2,20 @@
 
 The core ``jit`` is built once per transformed method, so ``jax.jit``'s cache
 persists across calls. The module reaches the traced function through a static
-*key* whose hash and equality are a fingerprint of what the trace depends on:
-the method, the module class and its field values (arrays and other unhashable
-values by identity), and the naming state the clone starts from. A cached call
-does not run the method, so the naming state its trace left behind is replayed.
+*key* (``ModuleKey``) that compares by what the trace depends on: the method,
+the module's configuration (``fingerprint.py``: class and field values, not its
+name, path or identity) and the naming state the clone starts from; the core
+``jit`` adds each lifted scope's mutability, flags and RNG counters. Each call
+forks the streams of the module's own scope (``Scope.forked_rngs``); other
+lifted scopes (modules held in fields or passed in) keep their base keys with
+the path dropped, as in the reference. So a new
+``Model(config)`` every step, or the same layer at several places of a model,
+reuses one trace. A call that hits the cache does not run the method, so the
+naming state its trace left behind is replayed.
+
+The key carries the call's module, scope plan and state only for the duration
+of the call (``release``): what the trace cache keeps compares by value and
+holds no module, scope or variable alive.
 """
 
 from __future__ import annotations
@@ -14,68 +24,38 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import jax
-import numpy as np
-
+from flaxen._src import errors
 from flaxen._src.core.lift.jit import jit_with_key
-from flaxen._src.linen.module.methods import wrap_method
+from flaxen._src.linen.module.methods import wrap_method_once
 from flaxen._src.linen.module.module import Module
+from flaxen._src.linen.module.named_call import method_name
 from flaxen._src.linen.transforms.bridge import (
-  check_return_value,
-  count_placeholders,
-  get_module_scopes,
+  ScopePlan,
+  fork_rngs,
   is_module_class,
-  lift_class,
-  set_module_scopes,
+  module_class_lift_transform,
+  run_on_clone,
 )
+from flaxen._src.linen.transforms.fingerprint import fingerprint
 from flaxen._src.public import set_module
-from flaxen._src.tree.frozen_dict import FrozenDict
 
 
-class _ById:
-  __slots__ = ('obj',)
-
-  def __init__(self, obj: Any):
-    self.obj = obj
-
-  def __eq__(self, other: Any) -> bool:
-    return isinstance(other, _ById) and other.obj is self.obj
-
-  def __hash__(self) -> int:
-    return id(self.obj)
-
-
-def fingerprint(x: Any) -> Any:
-  """A hashable summary of ``x`` for trace caching (see module docstring)."""
-  if isinstance(x, Module):
-    d = x.__dict__
-    return ('module', type(x), tuple((k, fingerprint(d[k])) for k in type(x)._flaxen_field_names))
-  if isinstance(x, list | tuple):
-    return (type(x), tuple(fingerprint(v) for v in x))
-  if isinstance(x, dict | FrozenDict):
-    return ('dict', tuple((k, fingerprint(v)) for k, v in x.items()))
-  if isinstance(x, jax.Array | np.ndarray):
-    return _ById(x)
-  try:
-    hash(x)
-  except TypeError:
-    return _ById(x)
-  return x
-
-
-def _state_summary(state: Any) -> Any:
+def _naming_summary(state: Any) -> tuple:
   return (state.in_compact_method, state.in_setup, int(state.setup_called),
           tuple(sorted(state.autoname_cursor.items())))
 
 
 class ModuleKey:
-  """Static argument of the core jit: carries the module, compares by fingerprint."""
+  """Static argument of the core jit: compares by ``fp``, carries one call's module."""
 
-  __slots__ = ('module', 'state', 'fp', 'after', 'first')
+  __slots__ = ('fp', 'module', 'plan', 'state', 'after')
 
-  def __init__(self, module: Module, state: Any, fn: Callable[..., Any]):
-    self.module, self.state, self.after, self.first = module, state, None, None
-    self.fp = (fn, fingerprint(module), _state_summary(state))
+  def __init__(self, fn: Callable[..., Any], module: Module, plan: ScopePlan, state: Any):
+    self.fp = (fn, fingerprint(module), _naming_summary(state))
+    self.module, self.plan, self.state, self.after = module, plan, state, None
+
+  def release(self) -> None:
+    self.module = self.plan = self.state = self.after = None
 
   def __eq__(self, other: Any) -> bool:
     return isinstance(other, ModuleKey) and self.fp == other.fp
@@ -84,41 +64,45 @@ class ModuleKey:
     return hash(self.fp)
 
 
-def jit_method(fn: Callable[..., Any], variables: Any = True, rngs: Any = True,
-               static_argnums: Any = (), static_argnames: Any = (), donate_argnums: Any = (),
-               device: Any = None, backend: Any = None) -> Callable[..., Any]:
-  """Lifted ``jax.jit`` of ``fn(module, *args)``, compiled once per fingerprint and shapes."""
-  prewrapped = wrap_method(fn)
-  name = getattr(fn, '__name__', None)
-  after_states: dict[ModuleKey, Any] = {}
+def jit_method(fn: Callable[..., Any], base: type | None = None, variables: Any = True,
+               rngs: Any = True, static_argnums: Any = (), static_argnames: Any = (),
+               donate_argnums: Any = (), device: Any = None, backend: Any = None
+               ) -> Callable[..., Any]:
+  """Lifted ``jax.jit`` of ``fn(module, *args)``, compiled once per key and signature.
+
+  ``base``: for a transformed class, the class the module runs as inside.
+  """
+  prewrapped = wrap_method_once(fn)
+  name = method_name(fn)
+  replays: dict[Any, Any] = {}  # key -> naming state a trace left behind
 
   def core_fn(scopes, key, *args, **kwargs):
-    module = key.module
-    cloned, args, kwargs = set_module_scopes(module, args, kwargs, scopes, key.first)
-    object.__setattr__(cloned, '_state', key.state.export())
-    res = prewrapped(cloned, *args, **kwargs)
-    key.after = cloned._state
-    module._state.reimport(cloned._state)
-    check_return_value(res, name)
-    return res
+    out, key.after = run_on_clone(key.module, key.plan, key.state, prewrapped, scopes, args,
+                                  kwargs, base)
+    return out
 
   lifted = jit_with_key(core_fn, variables, rngs, static_argnums, static_argnames,
-                        donate_argnums, device, backend)
+                        donate_argnums, device, backend, fork_rngs=False)
 
   @functools.wraps(prewrapped)
   def wrapped(self, *args, **kwargs):
     if not isinstance(self, Module):
-      raise TypeError(f'{name} must be called with a Module as first argument.')
+      raise TypeError(f'{name} must be called with a Module instance as its first argument.')
+    if self.scope is None:
+      raise errors.CallCompactUnboundModuleError()
     state = self._state.export()
-    key = ModuleKey(self, state, fn)
-    scopes, args, kwargs = get_module_scopes(self, args, kwargs)
-    key.first = count_placeholders((args, kwargs))
-    out = lifted(scopes, key, *args, **kwargs)
-    if key.after is not None:
-      after_states[key] = key.after
-      key.after = None
-    elif key in after_states:
-      self._state.reimport(after_states[key])
+    with fork_rngs(self):  # fresh keys per call, for the module's own scope
+      plan = ScopePlan(self, args, kwargs)
+      key = ModuleKey(fn, self, plan, state)
+      try:
+        out = lifted(plan.scopes, key, *plan.args, **plan.kwargs)
+        if key.after is not None:
+          replays[key] = key.after
+        elif key in replays:
+          self._state.reimport(replays[key])
+      finally:
+        plan.release()
+        key.release()
     return out
 
   wrapped.method_handler_wrapped = True  # type: ignore[attr-defined]
@@ -139,8 +123,8 @@ def jit(
 ) -> Any:
   """Lifted ``jax.jit`` of a Module class, a function of a module, or a method (decorator).
 
-  Repeated calls with the same shapes, static arguments and module fields reuse
-  the compiled function (no retrace). RNG streams are forked at every call.
+  Repeated calls with the same shapes, static arguments and module configuration
+  reuse the compiled function (no retrace). RNG streams are forked at every call.
   ``static_argnums`` count ``self`` as argument 0.
 
   Example:
@@ -154,14 +138,15 @@ def jit(
   Raises:
     TransformTargetError: ``target`` is a Module instance.
   """
-  kwargs = dict(variables=variables, rngs=rngs, static_argnums=static_argnums,
-                static_argnames=static_argnames, donate_argnums=donate_argnums, device=device,
-                backend=backend)
+  options = dict(variables=variables, rngs=rngs, static_argnums=static_argnums,
+                 static_argnames=static_argnames, donate_argnums=donate_argnums, device=device,
+                 backend=backend)
   if is_module_class(target):
-    return lift_class(None, 'Jit', target, methods=methods,
-                      lift_fn=functools.partial(jit_method, **kwargs))
-  if callable(target) and not isinstance(target, Module):
-    return jit_method(target, **kwargs)
-  from flaxen._src import errors
+    def per_method(fn, base, **method_options):
+      # methods={'name': {...}} gives a method its own options (instead of these)
+      return jit_method(fn, base, **(method_options or options))
 
+    return module_class_lift_transform(jit, target, methods=methods, lift_fn=per_method)
+  if callable(target) and not isinstance(target, Module):
+    return jit_method(target, **options)
   raise errors.TransformTargetError(target)

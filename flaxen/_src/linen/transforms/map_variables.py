@@ -43,7 +43,7 @@ def map_variables(
   if not is_module_class(target) and methods is not None:
     raise ValueError('methods should be None if target is a function')
   return lift_transform(
-    lift.map_variables, 'Map_variables', target, mapped_collections, trans_in_fn,
+    lift.map_variables, target, mapped_collections, trans_in_fn,
     trans_out_fn, init, mutable, rngs, variables, methods=methods,
   )
 

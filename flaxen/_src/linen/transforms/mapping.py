@@ -50,7 +50,7 @@ def vmap(
     TransformTargetError: ``target`` is a Module instance.
   """
   return lift_transform(
-    lift.vmap, 'Vmap', target, variable_axes, split_rngs, methods=methods, in_axes=in_axes,
+    lift.vmap, target, variable_axes, split_rngs, methods=methods, in_axes=in_axes,
     out_axes=out_axes, axis_size=axis_size, axis_name=axis_name,
     spmd_axis_name=spmd_axis_name, metadata_params=dict(metadata_params),
   )
@@ -93,7 +93,7 @@ def scan(
     TransformTargetError: ``target`` is a Module instance.
   """
   return lift_transform(
-    lift.scan, 'Scan', target, methods=methods, variable_axes=variable_axes,
+    lift.scan, target, methods=methods, variable_axes=variable_axes,
     variable_broadcast=variable_broadcast, variable_carry=variable_carry,
     split_rngs=split_rngs, in_axes=in_axes, out_axes=out_axes, length=length,
     reverse=reverse, unroll=unroll, data_transform=data_transform,
@@ -125,7 +125,7 @@ def remat_scan(
     (2, 3, 4, 4)
   """
   return lift_transform(
-    lift.remat_scan, 'Remat_scan', target, lengths=tuple(lengths), policy=policy,
+    lift.remat_scan, target, lengths=tuple(lengths), policy=policy,
     variable_broadcast=variable_broadcast, variable_carry=variable_carry,
     variable_axes=variable_axes, split_rngs=split_rngs,
   )

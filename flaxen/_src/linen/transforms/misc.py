@@ -8,8 +8,9 @@ from typing import Any
 
 import jax
 
-from flaxen._src.config import config
 from flaxen._src.core import lift
+from flaxen._src.linen.module import named_call as named_call_lib
+from flaxen._src.linen.module.named_call import label, method_name
 from flaxen._src.linen.transforms.bridge import lift_transform
 from flaxen._src.public import set_module
 
@@ -21,25 +22,24 @@ def fold_rngs(target: Any, variables: Any = True, rngs: Any = True, methods: Any
   Calling the transformed module twice gives different keys inside, like
   ``nn.jit`` does, without compiling anything.
   """
-  return lift_transform(lift.fold_rngs, 'Fold_rngs', target, variables=variables, rngs=rngs,
+  return lift_transform(lift.fold_rngs, target, variables=variables, rngs=rngs,
                         methods=methods)
 
 
 @set_module('flaxen.linen')
 def named_call(class_fn: Callable[..., Any], force: bool = True) -> Callable[..., Any]:
-  """Wraps a module method in ``jax.named_scope('<module name>[.<method>]')`` for profiles.
+  """Labels a module method for profiles: its ops run under ``jax.named_call``.
 
-  Active when ``force`` is true or ``config.flax_profile`` is set; skipped in ``setup``.
+  The label is the Module call path's (``'<module name>[.<method>]'``). Active
+  when ``force`` is true or named calls are enabled (``nn.enable_named_call``,
+  ``config.flax_profile``); never inside ``setup``.
   """
-  fn_name = getattr(class_fn, '__name__', 'fn')
+  fn_name = method_name(class_fn)
 
   @functools.wraps(class_fn)
   def wrapped(self, *args, **kwargs):
-    if (not force and not config.flax_profile) or self._state.in_setup:
+    if (not force and not named_call_lib.enabled()) or self._state.in_setup:
       return class_fn(self, *args, **kwargs)
-    suffix = '' if fn_name == '__call__' else f'.{fn_name}'
-    label = f'{self.name or type(self).__name__}{suffix}'
-    with jax.named_scope(label):
-      return class_fn(self, *args, **kwargs)
+    return jax.named_call(class_fn, name=label(self, fn_name))(self, *args, **kwargs)
 
   return wrapped
