@@ -1,10 +1,10 @@
 """flaxen.linen.partitioning: the legacy axis-metadata partitioning API (re-exports)."""
 
+from flaxen._src.core.filters import Filter as CollectionFilter
+from flaxen._src.core.filters import Filter as PRNGSequenceFilter
 from flaxen._src.core.spmd import get_logical_axis_rules as get_axis_rules
 from flaxen._src.core.spmd import logical_axis_rules as axis_rules
 from flaxen._src.core.spmd import set_logical_axis_rules as set_axis_rules
-from flaxen._src.core.variables import CollectionFilter as CollectionFilter
-from flaxen._src.core.variables import PRNGSequenceFilter as PRNGSequenceFilter
 from flaxen._src.linen.partitioning.axes import AxisMetadata as AxisMetadata
 from flaxen._src.linen.partitioning.axes import PartitionedVariable as PartitionedVariable
 from flaxen._src.linen.partitioning.axes import get_axis_names as get_axis_names
