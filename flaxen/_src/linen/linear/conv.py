@@ -88,6 +88,14 @@ class BatchFold:
     return y if self.count == 1 else jnp.reshape(y, self.batch_shape + y.shape[1:])
 
 
+def layer_padding(mdl: Any, n: int) -> Any:
+  """``canonicalize_padding(mdl.padding, n)``, its error prefixed with the layer's identity."""
+  try:
+    return conv_utils.canonicalize_padding(mdl.padding, n)
+  except ValueError as e:
+    raise layer_error(mdl, str(e)) from None
+
+
 def check_mask(mdl: Any, kernel_shape: tuple[int, ...]) -> None:
   if mdl.mask is not None and mdl.mask.shape != kernel_shape:
     raise layer_error(mdl, 'Mask needs to have the same shape as weights. '
@@ -158,7 +166,7 @@ class _Conv(Module):
     strides = per_dim(self.strides, n)
     input_dilation = per_dim(self.input_dilation, n)
     kernel_dilation = per_dim(self.kernel_dilation, n)
-    padding = conv_utils.canonicalize_padding(self.padding, n)
+    padding = layer_padding(self, n)
     if padding == 'CAUSAL' and n != 1:
       raise layer_error(self, 'Causal padding is only implemented for 1D convolutions.',
                         hint=f'kernel_size is {kernel_size}')
@@ -344,7 +352,7 @@ class ConvTranspose(Module):
       kernel *= self.mask
     # CIRCULAR is done by a VALID transpose and a periodic wrap; every other
     # string goes to lax unchanged (lax raises for the ones it does not know).
-    padding = conv_utils.canonicalize_padding(self.padding, n)
+    padding = layer_padding(self, n)
     circular = padding == 'CIRCULAR'
     bias = (self.param('bias', self.bias_init, (self.features,), self.param_dtype)
             if self.use_bias else None)

@@ -106,27 +106,22 @@ class Bidirectional(Module):
     del reverse, keep_order  # each direction is fixed
     time_major = self.time_major if time_major is None else time_major
     return_carry = self.return_carry if return_carry is None else return_carry
-    if init_key is not None:
-      key_forward, key_backward = jax.random.split(init_key)
-    else:
-      key_forward = key_backward = None
+    keys = (None, None) if init_key is None else tuple(jax.random.split(init_key))
+    carries = (None, None)
     if initial_carry is not None:
-      carry_forward, carry_backward = initial_carry
-    else:
-      carry_forward = carry_backward = None
+      forward_carry, backward_carry = initial_carry  # a pair, as in the reference
+      carries = (forward_carry, backward_carry)
     if self.forward_rnn is self.backward_rnn:
       logging.warning('%s: forward_rnn and backward_rnn is the same object, so they will share '
                       'parameters.', describe(self))
-
-    carry_forward, outputs_forward = self.forward_rnn(
-      inputs, initial_carry=carry_forward, init_key=key_forward, seq_lengths=seq_lengths,
-      return_carry=True, time_major=time_major, reverse=False,
-    )
-    carry_backward, outputs_backward = self.backward_rnn(
-      inputs, initial_carry=carry_backward, init_key=key_backward, seq_lengths=seq_lengths,
-      return_carry=True, time_major=time_major, reverse=True, keep_order=True,
-    )
-    outputs = jax.tree_util.tree_map(self.merge_fn, outputs_forward, outputs_backward)
-    if return_carry:
-      return (carry_forward, carry_backward), outputs
-    return outputs
+    # (rnn, its half of the carry and key, whether it runs backwards)
+    runs = zip((self.forward_rnn, self.backward_rnn), carries, keys, (False, True))
+    final_carries, outputs = [], []
+    for rnn, carry, key, backwards in runs:
+      extra = {'keep_order': True} if backwards else {}
+      carry, out = rnn(inputs, initial_carry=carry, init_key=key, seq_lengths=seq_lengths,
+                       return_carry=True, time_major=time_major, reverse=backwards, **extra)
+      final_carries.append(carry)
+      outputs.append(out)
+    merged = jax.tree_util.tree_map(self.merge_fn, *outputs)
+    return (tuple(final_carries), merged) if return_carry else merged
