@@ -57,6 +57,16 @@ def test_spectral_norm_conv_reshapes_kernel():
   layer = nn.SpectralNorm(nn.Conv(3, (3, 3)))
   variables = layer.init(KEY, jnp.ones((1, 5, 5, 2)), update_stats=True)
   assert variables['batch_stats']['layer_instance/kernel/u'].shape == (1, 3)
-  with pytest.raises(ValueError, match='error_on_non_matrix'):
+  with pytest.raises(ValueError) as info:
     nn.SpectralNorm(nn.Conv(3, (3, 3)), error_on_non_matrix=True).init(
       KEY, jnp.ones((1, 5, 5, 2)), update_stats=True)
+  assert str(info.value).startswith(
+    'SpectralNorm "/": Input is 4D but error_on_non_matrix is True')
+
+
+def test_weight_norm_feature_axes_in_the_references_order():
+  layer = nn.WeightNorm(nn.Conv(4, (3,)), feature_axes=(2, 1))
+  variables = layer.init(KEY, jnp.ones((1, 5, 2)))
+  assert variables['params']['layer_instance/kernel/scale'].shape == (2, 4)
+  with pytest.raises(IndexError, match='tuple index out of range'):
+    nn.WeightNorm(nn.Dense(3), feature_axes=5).init(KEY, jnp.ones((2, 3)))
