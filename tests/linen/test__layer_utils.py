@@ -126,3 +126,23 @@ def test_reshape_init_uses_flat_fan_and_keeps_boxes():
   assert isinstance(boxed, nn.Partitioned) and boxed.names == ('a', 'b', 'c')
   assert boxed.value.shape == (2, 3, 5)
   np.testing.assert_array_equal(boxed.value.reshape(6, 5), flat)
+
+
+def test_reshape_init_wrappers_compare_equal_so_shape_checks_are_cached():
+  calls = []
+
+  def counting_init(key, shape, dtype=jnp.float32):
+    calls.append(shape)
+    return jnp.zeros(shape, dtype)
+
+  assert lu.reshape_init(counting_init, (6, 5)) == lu.reshape_init(counting_init, (6, 5))
+  assert hash(lu.reshape_init(counting_init, (6, 5))) == hash(
+    lu.reshape_init(counting_init, (6, 5)))
+  layer = nn.DenseGeneral((2, 3), kernel_init=counting_init)
+  x = jnp.ones((4, 5))
+  variables = layer.init(KEY, x)
+  layer.apply(variables, x)
+  after_first_apply = len(calls)
+  for _ in range(3):
+    layer.apply(variables, x)
+  assert len(calls) == after_first_apply  # the initializer is not traced again

@@ -25,6 +25,7 @@ Everything here is pure Python on static shapes: no tracing, no JAX ops.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -129,18 +130,25 @@ def check_axes_index(mdl: Any, shape: Sequence[int], axes: Iterable[int], what: 
                              f'{tuple(shape)} has rank {rank}')
 
 
-def reshape_init(init_fn: Any, flat_shape: tuple[int, ...]) -> Any:
-  """Wraps ``init_fn`` to build a ``flat_shape`` value, then reshape it to the requested shape.
+@dataclasses.dataclass(frozen=True)
+class reshape_init:  # noqa: N801 - used like the function it replaces
+  """``init_fn`` building a ``flat_shape`` value, reshaped to the shape asked for.
 
-  Used where the reference initializes a multi-axis kernel as a 2-D matrix
-  (so fan-in/fan-out are those of the flattened matrix). Boxed values
-  (``nn.with_partitioning`` ...) keep their metadata box.
+  Used where the reference initializes a multi-axis kernel as a 2-D matrix (so
+  fan-in/fan-out are those of the flattened matrix). Boxed values
+  (``nn.with_partitioning`` ...) keep their metadata box. A frozen dataclass,
+  so equal wrappers hash equal and the apply-time param-shape check (cached
+  per initializer) does not re-trace the initializer on every call.
   """
 
-  def init(key, shape, dtype=None):
-    value = init_fn(key, flat_shape, dtype) if dtype is not None else init_fn(key, flat_shape)
+  init_fn: Any
+  flat_shape: tuple[int, ...]
+
+  def __call__(self, key: Any, shape: Sequence[int], dtype: Any = None) -> Any:
+    if dtype is None:
+      value = self.init_fn(key, self.flat_shape)
+    else:
+      value = self.init_fn(key, self.flat_shape, dtype)
     if isinstance(value, meta.AxisMetadata):
       return value.replace_boxed(value.unbox().reshape(shape))
     return value.reshape(shape)
-
-  return init

@@ -42,8 +42,10 @@ _LAYOUT = '[batch..., length, num_heads, depth]'
 
 def _default_einsum(precision: PrecisionLike, dot_general: Callable[..., Array] | None
                     ) -> Callable[..., Array]:
-  return functools.partial(jnp.einsum, precision=precision,
-                           _dot_general=dot_general or jax.lax.dot_general)
+  """``jnp.einsum`` with ``precision`` (and a custom ``dot_general``, if any) bound in."""
+  if dot_general:
+    return functools.partial(jnp.einsum, precision=precision, _dot_general=dot_general)
+  return functools.partial(jnp.einsum, precision=precision)  # lax.dot_general, einsum's default
 
 
 def _size(fn: str, x: Array, axis: int, name: str) -> int:

@@ -14,6 +14,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax.numpy as jnp
@@ -46,15 +47,30 @@ def _check_equation(mdl: Any, equation: str) -> str:
   return equation
 
 
+class _Shape:
+  """Stands in for an operand: opt_einsum's parser only reads ``.shape``."""
+
+  def __init__(self, shape: tuple[int, ...]):
+    self.shape = shape
+
+
+@functools.lru_cache(maxsize=512)
+def _letters(equation: str, lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...]
+             ) -> tuple[str, str]:
+  """``(kernel_letters, output_letters)`` with ellipses spelled out, as opt_einsum does."""
+  operands, output, _ = opt_einsum.parser.parse_einsum_input(
+    (equation, _Shape(lhs_shape), _Shape(rhs_shape)))
+  return operands.split(',')[1], output
+
+
 def bias_layout(mdl: Any, equation: str, inputs: Array, kernel: Array
-                ) -> tuple[list[int], list[int]]:
+                ) -> tuple[tuple[int, ...], tuple[int, ...]]:
   """``(bias_shape, broadcast_shape)``: kernel sizes of the output letters, in output order.
 
   ``broadcast_shape`` has the output's rank, with 1 where an output axis does
   not come from the kernel.
   """
-  operands, output, _ = opt_einsum.parser.parse_einsum_input((equation, inputs, kernel))
-  kernel_letters = operands.split(',')[1]
+  kernel_letters, output = _letters(equation, tuple(inputs.shape), tuple(kernel.shape))
   position = {letter: i for i, letter in enumerate(kernel_letters)}
   if len(position) != len(mdl.shape):
     raise BadLayerInput(layer_message(
@@ -67,7 +83,7 @@ def bias_layout(mdl: Any, equation: str, inputs: Array, kernel: Array
       size = mdl.shape[position[letter]]
       bias_shape.append(size)
       broadcast_shape[out_axis] = size
-  return bias_shape, broadcast_shape
+  return tuple(bias_shape), tuple(broadcast_shape)
 
 
 @set_module('flaxen.linen.linear')

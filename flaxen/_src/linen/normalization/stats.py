@@ -136,20 +136,21 @@ def layer_stats(mdl: Any, x: Array, axes: Axes, *, use_mean: bool = True,
 
 
 def feature_layout(mdl: Any, shape: Sequence[int], feature_axes: Sequence[int]
-                   ) -> tuple[list[int], list[int]]:
+                   ) -> tuple[tuple[int, ...], tuple[int, ...]]:
   """``(param_shape, full_shape)`` of per-feature params: the feature sizes, and the
-  same laid out at full rank with 1 on every other axis."""
+  same laid out at full rank with 1 on every other axis.
+
+  Both are tuples (hashable: the apply-time shape check caches on them).
+  """
   check_axes_index(mdl, shape, feature_axes, 'the feature axes')
   full_shape = [1] * len(shape)
-  param_shape = []
   for ax in feature_axes:
     full_shape[ax] = shape[ax]
-    param_shape.append(shape[ax])
-  return param_shape, full_shape
+  return tuple(shape[ax] for ax in feature_axes), tuple(full_shape)
 
 
-def _affine_param(mdl: Any, name: str, init: Any, param_shape: list[int],
-                  full_shape: list[int]) -> Array:
+def _affine_param(mdl: Any, name: str, init: Any, param_shape: tuple[int, ...],
+                  full_shape: tuple[int, ...]) -> Array:
   value = mdl.param(name, init, param_shape, mdl.param_dtype).reshape(full_shape)
   if not mdl.force_float32_reductions:
     value = jnp.asarray(value, mdl.param_dtype)
@@ -174,8 +175,9 @@ def affine(mdl: Any, x: Array, mean: Array, var: Array, *, reduction_axes: Axes,
   """
   reduced = canonicalize_axes(x.ndim, reduction_axes)
   param_shape, full_shape = feature_layout(mdl, x.shape, canonicalize_axes(x.ndim, feature_axes))
-  centered = x - jnp.expand_dims(mean, reduced)
-  factor = lax.rsqrt(jnp.expand_dims(var, reduced) + mdl.epsilon)
+  mean, var = jnp.expand_dims(mean, reduced), jnp.expand_dims(var, reduced)
+  centered = x - mean
+  factor = lax.rsqrt(var + mdl.epsilon)
   used = [x]
   if mdl.use_scale:
     scale = _affine_param(mdl, 'scale', mdl.scale_init, param_shape, full_shape)
