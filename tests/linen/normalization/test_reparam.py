@@ -70,3 +70,21 @@ def test_weight_norm_feature_axes_in_the_references_order():
   assert variables['params']['layer_instance/kernel/scale'].shape == (2, 4)
   with pytest.raises(IndexError, match='tuple index out of range'):
     nn.WeightNorm(nn.Dense(3), feature_axes=5).init(KEY, jnp.ones((2, 3)))
+
+
+def test_intercepted_method_names_are_the_references():
+  seen = []
+
+  def record(next_fun, args, kwargs, context):
+    seen.append((type(context.module).__name__, context.method_name))
+    return next_fun(*args, **kwargs)
+
+  with nn.intercept_methods(record):
+    nn.SpectralNorm(nn.Dense(3)).init(KEY, jnp.ones((2, 4)), update_stats=True)
+    nn.WeightNorm(nn.Dense(3)).init(KEY, jnp.ones((2, 4)))
+    nn.Conv(2, (3,)).init(KEY, jnp.ones((1, 5, 2)))
+  names = {name for name in seen if name[1] != '<lambda>'}
+  assert names == {
+    ('SpectralNorm', '__call__'), ('SpectralNorm', '_spectral_normalize'),
+    ('WeightNorm', '__call__'), ('WeightNorm', '_l2_normalize'),
+    ('Dense', 'layer_forward'), ('Dense', '__call__'), ('Conv', '__call__')}

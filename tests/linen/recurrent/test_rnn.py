@@ -197,3 +197,18 @@ def test_time_major_with_seq_lengths_and_reverse_matches_batch_major():
   np.testing.assert_allclose(np.asarray(c1), np.asarray(c2), rtol=1e-6, atol=1e-6)
   np.testing.assert_allclose(np.asarray(y1), np.asarray(jnp.swapaxes(y2, 0, 1)), rtol=1e-6,
                              atol=1e-6)
+
+
+def test_intercepted_method_names_are_the_references():
+  # interceptors (and summaries built on them) see the scanned function as 'scan_fn'
+  seen = []
+
+  def record(next_fun, args, kwargs, context):
+    seen.append((type(context.module).__name__, context.method_name))
+    return next_fun(*args, **kwargs)
+
+  with nn.intercept_methods(record):
+    nn.RNN(nn.SimpleCell(3)).init(KEY, jnp.ones((2, 4, 3)))
+  names = {name for name in seen if name[1] != '<lambda>'}
+  assert names == {('RNN', '__call__'), ('SimpleCell', 'scan_fn'), ('SimpleCell', '__call__'),
+                   ('Dense', '__call__')}

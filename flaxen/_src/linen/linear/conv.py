@@ -32,7 +32,7 @@ from flaxen._src.linen._layer_utils import BadLayerInput, input_hint, layer_erro
 from flaxen._src.linen.dtypes import promote_dtype
 from flaxen._src.linen.linear import conv_utils
 from flaxen._src.linen.linear.dense import default_kernel_init
-from flaxen._src.linen.module.compact import compact
+from flaxen._src.linen.module.compact import compact, nowrap
 from flaxen._src.linen.module.module import Module
 from flaxen._src.public import set_module
 from flaxen._src.typing import (
@@ -128,6 +128,7 @@ class _Conv(Module):
     """True for one kernel shared by every output position (``Conv``)."""
     raise NotImplementedError
 
+  @nowrap
   def _conv_fn(self) -> ConvGeneralDilatedT:
     if self.conv_general_dilated_cls is not None:
       return self.conv_general_dilated_cls()
@@ -135,6 +136,7 @@ class _Conv(Module):
       return self.conv_general_dilated
     return lax.conv_general_dilated
 
+  @nowrap
   def _shared_kernel_shape(self, kernel_size: tuple[int, ...], in_features: int
                            ) -> tuple[int, ...]:
     groups = self.feature_group_count
@@ -161,6 +163,7 @@ class _Conv(Module):
     with input_hint(self, batch.problem):
       return self._convolve(batch, batch.fold(inputs), kernel_size)
 
+  @nowrap
   def _convolve(self, batch: BatchFold, inputs: Array, kernel_size: tuple[int, ...]) -> Array:
     n = len(kernel_size)
     strides = per_dim(self.strides, n)
@@ -339,6 +342,7 @@ class ConvTranspose(Module):
     with input_hint(self, batch.problem):
       return batch.unfold(self._transpose(batch.fold(inputs), kernel_size))
 
+  @nowrap
   def _transpose(self, inputs: Array, kernel_size: tuple[int, ...]) -> Array:
     n = len(kernel_size)
     strides = per_dim(self.strides, n)

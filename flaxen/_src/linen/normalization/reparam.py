@@ -108,17 +108,17 @@ class SpectralNorm(Module):
       The wrapped layer's output.
     """
 
-    def forward(layer: Module) -> Any:
+    def layer_forward(layer: Module) -> Any:
       return layer(*args, **kwargs)
 
     def trans_in(variables: Any) -> Any:
       return jax.tree_util.tree_map_with_path(
-        lambda path, v: self._normalize(path, v, update_stats), variables)
+        lambda path, v: self._spectral_normalize(path, v, update_stats), variables)
 
-    return map_variables(forward, trans_in_fn=trans_in, init=self.is_initializing(),
+    return map_variables(layer_forward, trans_in_fn=trans_in, init=self.is_initializing(),
                          mutable=True)(self.layer_instance)
 
-  def _normalize(self, path: tuple[Any, ...], vs: Array, update_stats: bool) -> Array:
+  def _spectral_normalize(self, path: tuple[Any, ...], vs: Array, update_stats: bool) -> Array:
     w = jnp.asarray(vs)
     if w.ndim <= 1 or self.n_steps < 1:
       return w
@@ -192,16 +192,16 @@ class WeightNorm(Module):
       The wrapped layer's output.
     """
 
-    def forward(layer: Module) -> Any:
+    def layer_forward(layer: Module) -> Any:
       return layer(*args, **kwargs)
 
     def trans_in(variables: Any) -> Any:
-      return jax.tree_util.tree_map_with_path(self._normalize, variables)
+      return jax.tree_util.tree_map_with_path(self._l2_normalize, variables)
 
-    return map_variables(forward, trans_in_fn=trans_in,
+    return map_variables(layer_forward, trans_in_fn=trans_in,
                          init=self.is_initializing())(self.layer_instance)
 
-  def _normalize(self, path: tuple[Any, ...], vs: Array) -> Array:
+  def _l2_normalize(self, path: tuple[Any, ...], vs: Array) -> Array:
     w = jnp.asarray(vs)
     name = _path_name(self.layer_instance.name, path)
     selected = not self.variable_filter or any(f in name for f in self.variable_filter)

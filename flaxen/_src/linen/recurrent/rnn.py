@@ -196,12 +196,12 @@ class RNN(Module):
     # which the scan then has to emit (only when the carry is returned).
     keep_history = seq_lengths is not None and return_carry
 
-    def step(cell: Any, carry: Carry, x: Array) -> tuple[Carry, Any]:
+    def scan_fn(cell: Any, carry: Carry, x: Array) -> tuple[Carry, Any]:
       carry, y = cell(carry, x)
       return carry, ((carry, y) if keep_history else y)
 
     scanned = scan(
-      step,
+      scan_fn,
       in_axes=layout.time_axis,
       out_axes=(0, layout.time_axis) if keep_history else layout.time_axis,
       unroll=self.unroll,
