@@ -91,7 +91,7 @@ from flaxen.linen.initializers import zeros_init as zeros_init
 
 # --- layers: linear, pooling, normalization, stochastic, combinators ---
 # isort: split
-from flaxen.linen.combinators import BatchApply as BatchApply
+from flaxen.linen.batch_apply import BatchApply as BatchApply
 from flaxen.linen.combinators import Sequential as Sequential
 from flaxen.linen.linear import Conv as Conv
 from flaxen.linen.linear import ConvLocal as ConvLocal

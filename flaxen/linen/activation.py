@@ -31,3 +31,8 @@ from flaxen._src.linen.activation import squareplus as squareplus
 from flaxen._src.linen.activation import standardize as standardize
 from flaxen._src.linen.activation import swish as swish
 from flaxen._src.linen.activation import tanh as tanh
+from flaxen._src.linen.linear import Dense as Dense
+from flaxen._src.linen.module.compact import compact as compact
+from flaxen._src.linen.module.module import Module as Module
+from flaxen._src.typing import Array as Array
+from flaxen._src.typing import Dtype as Dtype

@@ -211,3 +211,41 @@ def test_every_public_layer_has_a_descriptor():
 def test_descriptor_names_are_public_layers():
   for name in DESCRIPTORS:
     assert issubclass(getattr(nn, name), nn.Module), name
+
+
+def _load_reference_fields() -> dict:
+  path = pathlib.Path(__file__).with_name('layer_descriptors_fields.py')
+  spec = importlib.util.spec_from_file_location('layer_descriptors_fields', path)
+  mod = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(mod)
+  return mod.REFERENCE_FIELDS
+
+
+REFERENCE_FIELDS = _load_reference_fields()
+
+
+def _simple_default(field):
+  import dataclasses
+
+  value = field.default
+  if value is dataclasses.MISSING:
+    return 'REQUIRED' if field.default_factory is dataclasses.MISSING else '...'
+  if isinstance(value, (int, float, str, bool, type(None))):
+    return value
+  if isinstance(value, tuple) and all(isinstance(x, (int, str)) for x in value):
+    return value
+  try:
+    return 'dtype:' + str(np.dtype(value))
+  except TypeError:
+    return '...'
+
+
+@pytest.mark.parametrize('name', sorted(REFERENCE_FIELDS))
+def test_fields_and_defaults_match_the_reference(name):
+  import dataclasses
+
+  cls = nn.recurrent.DenseParams if name == 'DenseParams' else getattr(nn, name)
+  fields = [f for f in dataclasses.fields(cls) if f.name not in ('parent', 'name')]
+  assert [f.name for f in fields] == [n for n, _ in REFERENCE_FIELDS[name]]
+  assert [f.name for f in dataclasses.fields(cls)][-2:] == ['parent', 'name']
+  assert [(f.name, _simple_default(f)) for f in fields] == list(REFERENCE_FIELDS[name])

@@ -22,6 +22,7 @@ def test_functions_are_jax_functions(name):
 
 def test_tanh_and_normalize():
   assert nn.tanh is jnp.tanh
+  assert nn.normalize is nn.standardize is jax.nn.standardize  # as in the reference
   x = jnp.array([[1.0, 2.0, 4.0]])
   np.testing.assert_allclose(nn.normalize(x), jax.nn.standardize(x))
 

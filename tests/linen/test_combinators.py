@@ -37,36 +37,22 @@ def test_sequential_passes_kwargs_to_first_layer():
   assert list(variables['params']) == ['layers_1']
 
 
-def test_empty_sequential_raises():
-  with pytest.raises(ValueError, match='Sequential.*empty'):
-    nn.Sequential([]).init(KEY, jnp.ones(2))
+@pytest.mark.parametrize('name', [None, 'foo'])
+def test_empty_sequential_carries_the_reference_text(name):
+  with pytest.raises(ValueError) as info:
+    nn.Sequential([], name=name).init(KEY, jnp.ones(2))
+  # the root module's path is '/', whatever its name
+  assert str(info.value).startswith(f'Sequential "/": Empty Sequential module {name}.')
 
 
 def test_layers_must_be_a_sequence():
-  with pytest.raises(ValueError, match='sequence'):
+  with pytest.raises(ValueError, match="'layers' must be a sequence, got 'Dense'."):
     nn.Sequential(nn.Dense(2))
 
 
-def test_batch_apply_merges_and_splits():
-  calls = []
-
-  def f(x, w):
-    calls.append(x.shape)
-    return x @ w
-
-  x = jnp.ones((2, 3, 4))
-  w = jnp.ones((4,))
-  out = nn.BatchApply(f)(x, w)
-  assert calls == [(6, 4)] and out.shape == (2, 3)
-  with pytest.raises(ValueError, match='leading 2 dims'):
-    nn.BatchApply(f)(x, jnp.ones((4, 5)))
-  with pytest.raises(ValueError, match='BatchApply'):
-    nn.BatchApply(f, num_dims=3)(jnp.ones((2, 3)), w)
-
-
-def test_batch_apply_with_module():
-  dense = nn.Dense(3)
-  x = jnp.ones((2, 5, 4))
-  variables = dense.init(KEY, x[0])
-  y = nn.BatchApply(lambda v: dense.apply(variables, v))(x)
-  np.testing.assert_allclose(y, dense.apply(variables, x), rtol=1e-6)
+def test_only_plain_dicts_are_splatted_as_keywords():
+  # a FrozenDict output is handed over as one argument, as in the reference
+  frozen = nn.Sequential([lambda x: nn.FrozenDict({'y': x}), lambda d: d['y'] * 2])
+  np.testing.assert_array_equal(frozen.init_with_output(KEY, jnp.ones(2))[0], 2 * np.ones(2))
+  plain = nn.Sequential([lambda x: {'y': x}, lambda y: y * 3])
+  np.testing.assert_array_equal(plain.init_with_output(KEY, jnp.ones(2))[0], 3 * np.ones(2))

@@ -67,14 +67,35 @@ def test_generic_pool_and_jit():
                              rtol=1e-5, atol=1e-6)
 
 
-def test_bad_inputs():
-  with pytest.raises(TypeError, match='window_shape'):
-    nn.max_pool(X, 2)
-  with pytest.raises(ValueError, match='strides'):
-    nn.max_pool(X, (2, 2), strides=(1,))
-  with pytest.raises(ValueError, match='padding'):
-    nn.max_pool(X, (2, 2), padding='FULL')
-  with pytest.raises(ValueError, match='pair'):
-    nn.max_pool(X, (2, 2), padding=((1, 1),))
-  with pytest.raises(ValueError, match='rank'):
-    nn.max_pool(jnp.ones((3, 3)), (2, 2))
+@pytest.mark.parametrize('call, exc, text', [
+  (lambda: nn.max_pool(X, 2), TypeError, "object of type 'int' has no len()"),
+  (lambda: nn.max_pool(jnp.ones((1, 4, 4, 1)), (2, 2), strides=(2,)), AssertionError,
+   'len((2, 2)) must equal len((2,))'),
+  (lambda: nn.max_pool(jnp.ones((4, 4)), (2, 2)), AssertionError,
+   'len((4, 4)) != len((2, 2, 1))'),
+  (lambda: nn.max_pool(jnp.ones((1, 4, 4, 1)), (3, 3), padding=((1, 1),)), AssertionError,
+   'padding ((1, 1),) must specify pads for same number of dims as window_shape (3, 3)'),
+  (lambda: nn.max_pool(jnp.ones((1, 4, 4, 1)), (3, 3), padding=((1, 1, 1), (1, 1, 1))),
+   AssertionError, 'each entry in padding ((1, 1, 1), (1, 1, 1)) must be length 2'),
+  (lambda: nn.max_pool(jnp.ones((1, 4, 4, 1)), (3, 3), padding=1), TypeError,
+   "'int' object is not iterable"),
+  (lambda: nn.max_pool(jnp.ones((1, 4, 4, 1)), (3, 3), padding='FOO'), RuntimeError,
+   'Unrecognized padding type'),
+])
+def test_bad_inputs_fail_with_the_references_class_and_text(call, exc, text):
+  with pytest.raises(exc) as info:
+    call()
+  assert text in str(info.value)
+  if exc is AssertionError:
+    assert isinstance(info.value, ValueError)
+
+
+def test_accepts_more_than_the_reference():
+  # lists for the window and strides, explicit padding with several batch axes, list inputs
+  x = jnp.arange(32.0).reshape(2, 1, 4, 4, 1)
+  a = nn.max_pool(x, [2, 2], strides=[2, 2], padding=((0, 0), (0, 0)))
+  b = nn.max_pool(x.reshape(2, 4, 4, 1), (2, 2), strides=(2, 2))
+  np.testing.assert_array_equal(a.reshape(b.shape), b)
+  np.testing.assert_array_equal(nn.max_pool([[[1.0], [2.0]]], (1,)), [[[1.0], [2.0]]])
+  np.testing.assert_array_equal(nn.max_pool(x, (2, 2), padding='valid'),
+                                nn.max_pool(x, (2, 2), padding='VALID'))

@@ -58,11 +58,28 @@ def test_custom_rng_collection_and_explicit_rng():
   np.testing.assert_array_equal(c, np.where(mask, X * 2, 0.0))
 
 
-def test_missing_rng_is_an_invalid_rng_error():
-  with pytest.raises(errors.InvalidRngError, match='dropout'):
+def test_missing_rng_is_an_invalid_rng_error_with_the_reference_text():
+  with pytest.raises(errors.InvalidRngError) as info:
     nn.Dropout(0.5).apply({}, X, deterministic=False)
+  assert 'None needs PRNG for "dropout" (https://' in str(info.value)
+  assert str(info.value).startswith('Dropout "/" draws its dropout mask from the "dropout" stream')
 
 
-def test_bad_rate():
-  with pytest.raises(ValueError, match='Dropout.*rate'):
-    nn.Dropout(1.5).apply({}, X, deterministic=False, rngs={'dropout': jax.random.PRNGKey(0)})
+def test_params_stream_is_the_fallback():
+  a = nn.Dropout(0.5).apply({}, X, deterministic=False, rngs={'params': jax.random.PRNGKey(3)})
+  assert a.shape == X.shape
+
+
+def test_any_rate_is_used_as_given():
+  # no range check, as in the reference: rate 1.5 keeps nothing, rate -0.5 scales by 2/3
+  rngs = {'dropout': jax.random.PRNGKey(0)}
+  np.testing.assert_array_equal(nn.Dropout(1.5).apply({}, X, deterministic=False, rngs=rngs),
+                                np.zeros(X.shape))
+  np.testing.assert_allclose(nn.Dropout(-0.5).apply({}, X, deterministic=False, rngs=rngs),
+                             X / 1.5, rtol=1e-6)
+
+
+def test_broadcast_dims_out_of_range_is_the_references_index_error():
+  with pytest.raises(IndexError, match=r'^Dropout "/": list assignment index out of range'):
+    nn.Dropout(0.5, broadcast_dims=(X.ndim,)).apply({}, X, deterministic=False,
+                                                    rngs={'dropout': jax.random.PRNGKey(0)})

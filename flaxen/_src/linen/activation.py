@@ -12,8 +12,6 @@ as ``x if x >= 0 else slope * x`` in the input's dtype.
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax.numpy as jnp
 from jax.nn import celu as celu
 from jax.nn import elu as elu
@@ -48,6 +46,7 @@ from jax.numpy import tanh as tanh
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, Dtype
 
 __all__ = [
   'PReLU', 'celu', 'elu', 'gelu', 'glu', 'hard_sigmoid', 'hard_silu', 'hard_swish', 'hard_tanh',
@@ -56,33 +55,8 @@ __all__ = [
   'sparse_plus', 'sparse_sigmoid', 'squareplus', 'standardize', 'swish', 'tanh',
 ]
 
-Array = Any
-
-
-@set_module('flaxen.linen.activation')
-def normalize(x: Array, axis: int | tuple[int, ...] | None = -1, mean: Array | None = None,
-              variance: Array | None = None, epsilon: float = 1e-5,
-              where: Array | None = None) -> Array:
-  """Old name of :func:`standardize`: ``(x - mean) / sqrt(variance + epsilon)``.
-
-  Args:
-    x: input array.
-    axis: axis or axes over which the statistics are computed.
-    mean: precomputed mean (computed from ``x`` when ``None``).
-    variance: precomputed variance (computed from ``x`` when ``None``).
-    epsilon: added to the variance for numerical stability.
-    where: elements to include in the statistics.
-
-  Returns:
-    The standardized array.
-
-  Example:
-    >>> import jax.numpy as jnp
-    >>> from flaxen import linen as nn
-    >>> nn.normalize(jnp.array([1.0, 3.0])).round(5)
-    Array([-1.,  1.], dtype=float32)
-  """
-  return standardize(x, axis=axis, mean=mean, variance=variance, epsilon=epsilon, where=where)
+# The reference's older name of ``standardize`` (the very same function).
+normalize = standardize
 
 
 @set_module('flaxen.linen.activation')
@@ -104,7 +78,7 @@ class PReLU(Module):
     Array([-0.2,  3. ], dtype=float32)
   """
 
-  param_dtype: Any = jnp.float32
+  param_dtype: Dtype = jnp.float32
   negative_slope_init: float = 0.01
 
   @compact

@@ -15,15 +15,28 @@ so a layer without bias can write
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import jax.numpy as jnp
 
 from flaxen._src.public import set_module
+from flaxen._src.typing import Dtype
 
 __all__ = ['canonicalize_dtype', 'promote_dtype']
 
-Dtype = Any
+T = TypeVar('T', bound=tuple)
+
+
+def _is_inexact(dtype: Any) -> bool:
+  return jnp.issubdtype(dtype, jnp.inexact)
+
+
+def _infer(args: tuple[Any, ...], inexact: bool) -> Any:
+  """JAX's promotion of the non-``None`` args, lifted with float32 when it must be inexact."""
+  found = jnp.result_type(*(jnp.asarray(a) for a in args if a is not None))
+  if inexact and not _is_inexact(found):
+    found = jnp.promote_types(jnp.float32, found)
+  return found
 
 
 @set_module('flaxen.linen.dtypes')
@@ -50,14 +63,11 @@ def canonicalize_dtype(*args: Any, dtype: Dtype | None = None, inexact: bool = T
     >>> dtypes.canonicalize_dtype(jnp.ones(2, jnp.int32))
     dtype('float32')
   """
-  if dtype is None:
-    present = [jnp.asarray(a) for a in args if a is not None]
-    dtype = jnp.result_type(*present)
-    if inexact and not jnp.issubdtype(dtype, jnp.inexact):
-      dtype = jnp.promote_types(jnp.float32, dtype)
-  if inexact and not jnp.issubdtype(dtype, jnp.inexact):
-    raise ValueError(f'Dtype must be inexact (floating point or complex), got: {dtype}')
-  return dtype
+  chosen = _infer(args, inexact) if dtype is None else dtype
+  if inexact and not _is_inexact(chosen):
+    raise ValueError(f'Dtype must be inexact: {chosen} (pass a floating point or complex '
+                     'dtype, or inexact=False)')
+  return chosen
 
 
 @set_module('flaxen.linen.dtypes')
@@ -79,5 +89,5 @@ def promote_dtype(*args: Any, dtype: Dtype | None = None, inexact: bool = True) 
     >>> x.dtype, k.dtype, b
     (dtype('float32'), dtype('float32'), None)
   """
-  dtype = canonicalize_dtype(*args, dtype=dtype, inexact=inexact)
-  return [None if a is None else jnp.asarray(a, dtype) for a in args]
+  target = canonicalize_dtype(*args, dtype=dtype, inexact=inexact)
+  return [a if a is None else jnp.asarray(a, target) for a in args]

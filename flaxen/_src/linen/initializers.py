@@ -12,7 +12,6 @@ return the plain ``zeros`` / ``ones`` initializers.
 
 from __future__ import annotations
 
-from jax.nn.initializers import Initializer as Initializer
 from jax.nn.initializers import constant as constant
 from jax.nn.initializers import delta_orthogonal as delta_orthogonal
 from jax.nn.initializers import glorot_normal as glorot_normal
@@ -34,6 +33,7 @@ from jax.nn.initializers import xavier_uniform as xavier_uniform
 from jax.nn.initializers import zeros as zeros
 
 from flaxen._src.public import set_module
+from flaxen._src.typing import Initializer as Initializer
 
 __all__ = [
   'Initializer', 'constant', 'delta_orthogonal', 'glorot_normal', 'glorot_uniform', 'he_normal',

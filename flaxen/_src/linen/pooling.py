@@ -5,11 +5,17 @@ where ``len(window_dims) == len(window_shape)``. Any number of leading batch
 dims is allowed (including none: an unbatched input gets a temporary batch
 dim of size 1). Windows and strides never span the batch or feature axes.
 
-``padding`` is ``'SAME'``, ``'VALID'`` (as understood by
-``lax.reduce_window``) or one ``(low, high)`` pair per window dim. Padded
-positions hold the reduction's ``init`` value (0 for sums, -inf for max).
-``avg_pool(count_include_pad=False)`` divides each window sum by the number of
-real (non-padded) elements in the window.
+``padding`` is a string ``lax.reduce_window`` knows (``'SAME'``, ``'VALID'``,
+``'SAME_LOWER'``, any case; lax raises its ``RuntimeError`` for others) or one
+``(low, high)`` pair per window dim. Padded positions hold the reduction's
+``init`` value (0 for sums, -inf for max). ``avg_pool(count_include_pad=False)``
+divides each window sum by the number of real (non-padded) elements.
+
+Bad arguments fail as in the reference: an int ``window_shape`` with its
+``TypeError``, mismatched lengths and ranks with its ``assert`` texts (raised as
+``BadLayerInput``, an ``AssertionError`` that is also a ``ValueError``). flaxen
+also accepts lists for ``window_shape``/``strides`` and explicit padding with
+several batch dims, which the reference rejects.
 """
 
 from __future__ import annotations
@@ -21,49 +27,29 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from flaxen._src.linen._layer_utils import BadLayerInput
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array
 
 __all__ = ['avg_pool', 'max_pool', 'min_pool', 'pool']
 
-Array = Any
 PoolPadding = str | Sequence[tuple[int, int]]
 
 
-def _check_window(name: str, inputs: Array, window_shape: Sequence[int],
-                  strides: Sequence[int] | None) -> tuple[tuple[int, ...], tuple[int, ...]]:
-  if isinstance(window_shape, int) or not isinstance(window_shape, Sequence):
-    raise TypeError(f'{name}: window_shape must be a sequence of ints (one per window '
-                    f'dimension), got {window_shape!r}.')
-  window = tuple(int(w) for w in window_shape)
-  if strides is None:
-    strides = (1,) * len(window)
-  elif isinstance(strides, int) or not isinstance(strides, Sequence):
-    raise TypeError(f'{name}: strides must be None or a sequence of ints, got {strides!r}.')
-  strides = tuple(int(s) for s in strides)
-  if len(strides) != len(window):
-    raise ValueError(f'{name}: strides {strides} must have one entry per window dimension '
-                     f'(window_shape {window}).')
-  if jnp.ndim(inputs) < len(window) + 1:
-    raise ValueError(f'{name}: inputs must have shape (*batch, *window_dims, features) with '
-                     f'{len(window)} window dims, i.e. rank >= {len(window) + 1}; got shape '
-                     f'{jnp.shape(inputs)}.')
-  return window, strides
+def _window(window_shape: Any) -> tuple[int, ...]:
+  if isinstance(window_shape, int):
+    raise TypeError(f"object of type 'int' has no len() (pool: window_shape must be a "
+                    f'sequence with one size per window dimension, got {window_shape})')
+  return tuple(window_shape)
 
 
-def _canonical_pool_padding(name: str, padding: Any, n: int) -> str | tuple[tuple[int, int], ...]:
-  if isinstance(padding, str):
-    up = padding.upper()
-    if up not in ('SAME', 'VALID', 'SAME_LOWER'):
-      raise ValueError(f"{name}: padding string must be 'SAME' or 'VALID', got {padding!r}.")
-    return up
-  try:
-    pads = tuple((int(lo), int(hi)) for lo, hi in padding)
-  except (TypeError, ValueError):
-    raise ValueError(f"{name}: padding must be 'SAME', 'VALID' or a sequence of (low, high) "
-                     f'pairs, got {padding!r}.') from None
-  if len(pads) != n:
-    raise ValueError(f'{name}: padding {pads} must give one (low, high) pair for each of the '
-                     f'{n} window dimensions.')
+def _explicit_pads(padding: Any, window: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+  pads = tuple(tuple(p) for p in padding)
+  if len(pads) != len(window):
+    raise BadLayerInput(f'pool: padding {pads} must specify pads for same number of dims as '
+                        f'window_shape {window}')
+  if any(len(p) != 2 for p in pads):
+    raise BadLayerInput(f'pool: each entry in padding {pads} must be length 2')
   return pads
 
 
@@ -88,8 +74,9 @@ def pool(inputs: Array, init: Any, reduce_fn: Callable[[Any, Any], Any],
     The reduced array, shape ``(*batch, *out_window_dims, features)``.
 
   Raises:
-    TypeError: if ``window_shape`` or ``strides`` is not a sequence.
-    ValueError: on a rank / length / padding mismatch.
+    TypeError: if ``window_shape`` is an int (the reference's ``len()`` failure).
+    AssertionError: (``BadLayerInput``, also a ``ValueError``) on a rank, length
+      or padding mismatch, with the reference's texts.
 
   Example:
     >>> import jax.numpy as jnp
@@ -99,19 +86,25 @@ def pool(inputs: Array, init: Any, reduce_fn: Callable[[Any, Any], Any],
     >>> nn.pool(x, 0.0, lax.add, (2, 2), (1, 1), 'VALID').ravel()
     Array([6.], dtype=float32)
   """
-  window, strides = _check_window('pool', inputs, window_shape, strides)
-  pads = _canonical_pool_padding('pool', padding, len(window))
-  num_batch = jnp.ndim(inputs) - len(window) - 1
-  squeeze = num_batch == 0
-  if squeeze:
-    inputs = inputs[None]
-    num_batch = 1
-  dims = (1,) * num_batch + window + (1,)
-  full_strides = (1,) * num_batch + strides + (1,)
-  if not isinstance(pads, str):
-    pads = ((0, 0),) * num_batch + pads + ((0, 0),)
-  y = lax.reduce_window(inputs, init, reduce_fn, dims, full_strides, pads)
-  return y[0] if squeeze else y
+  inputs = jnp.asarray(inputs)
+  window = _window(window_shape)
+  steps = tuple(strides) if strides else (1,) * len(window)
+  if len(window) != len(steps):
+    raise BadLayerInput(f'pool: len({window_shape}) must equal len({strides or steps})')
+  n_batch = inputs.ndim - len(window) - 1
+  if n_batch < 0:
+    dims = window + (1,)
+    raise BadLayerInput(f'pool: len({inputs.shape}) != len({dims}) (inputs must be '
+                        f'(*batch, *window_dims, features) with {len(window)} window dims)')
+  unbatched = n_batch == 0
+  if unbatched:
+    inputs, n_batch = inputs[None], 1
+  outer = (1,) * n_batch
+  if not isinstance(padding, str):
+    padding = ((0, 0),) * n_batch + _explicit_pads(padding, window) + ((0, 0),)
+  y = lax.reduce_window(inputs, init, reduce_fn, outer + window + (1,), outer + steps + (1,),
+                        padding)
+  return y[0] if unbatched else y
 
 
 @set_module('flaxen.linen.pooling')
@@ -142,7 +135,7 @@ def avg_pool(inputs: Array, window_shape: Sequence[int], strides: Sequence[int] 
   # Count the real elements per window by pooling ones over the same geometry
   # (float ones of the default dtype, as the reference does).
   n = len(window_shape)
-  spatial = tuple(jnp.shape(inputs)[-n - 1:-1])
+  spatial = tuple(np.shape(inputs)[-n - 1:-1])
   counts = pool(jnp.ones((1,) + spatial + (1,)), 0.0, lax.add, window_shape, strides, padding)
   out_spatial = counts.shape[1:-1]
   counts = counts.reshape((1,) * (y.ndim - n - 1) + out_spatial + (1,))

@@ -5,6 +5,7 @@ Invariants (pinned by the golden data):
     (``merge_param``: exactly one must be given);
   * deterministic or ``rate == 0``: identity, no rng used;
   * ``rate == 1``: zeros (no division by zero, no NaN gradients), no rng used;
+  * any other rate is used as given (no range check, as in the reference);
   * otherwise, with ``keep = 1 - rate``:
     ``mask = jax.random.bernoulli(key, keep, shape)`` where ``shape`` is the
     input shape with every ``broadcast_dims`` axis set to 1, and the output is
@@ -15,21 +16,19 @@ Invariants (pinned by the golden data):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import jax.numpy as jnp
 from jax import lax, random
 
 from flaxen._src import errors
-from flaxen._src.linen._layer_utils import describe, layer_error
-from flaxen._src.linen.module.compact import compact
+from flaxen._src.linen._layer_utils import LIST_ASSIGNMENT_INDEX, describe, layer_error
+from flaxen._src.linen.module.compact import compact, nowrap
 from flaxen._src.linen.module.helpers import merge_param
 from flaxen._src.linen.module.module import Module
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, PRNGKey
 
 __all__ = ['Dropout']
-
-Array = Any
 
 
 @set_module('flaxen.linen.stochastic')
@@ -62,7 +61,7 @@ class Dropout(Module):
 
   @compact
   def __call__(self, inputs: Array, deterministic: bool | None = None,
-               rng: Any = None) -> Array:
+               rng: PRNGKey | None = None) -> Array:
     """Applies dropout.
 
     Args:
@@ -72,29 +71,38 @@ class Dropout(Module):
 
     Returns:
       An array like ``inputs``.
+
+    Raises:
+      InvalidRngError: no ``rng`` given and neither ``rng_collection`` nor
+        ``'params'`` was passed to ``init``/``apply``.
+      IndexError: a ``broadcast_dims`` entry the input lacks (as the reference).
     """
     deterministic = merge_param('deterministic', self.deterministic, deterministic)
-    if not 0.0 <= self.rate <= 1.0:
-      raise layer_error(self, f'rate must be in [0, 1], got {self.rate}.')
     if self.rate == 0.0 or deterministic:
       return inputs
     if self.rate == 1.0:
       return jnp.zeros_like(inputs)
     inputs = jnp.asarray(inputs)
-    keep = 1.0 - self.rate
+    keep_prob = 1.0 - self.rate
     if rng is None:
-      if not (self.has_rng(self.rng_collection) or self.has_rng('params')):
-        raise errors.InvalidRngError(
-          f'{describe(self)} needs PRNG for "{self.rng_collection}" to drop inputs '
-          f'(deterministic=False): pass rngs={{{self.rng_collection!r}: key}} to apply, or '
-          'run it with deterministic=True.')
-      rng = self.make_rng(self.rng_collection)
-    shape = list(inputs.shape)
+      rng = self._mask_key()
+    mask_shape = list(inputs.shape)
     for dim in self.broadcast_dims:
       if not -inputs.ndim <= dim < inputs.ndim:
-        raise layer_error(self, f'broadcast_dims entry {dim} is out of range for an input of '
-                                f'shape {inputs.shape}.')
-      shape[dim] = 1
-    mask = random.bernoulli(rng, p=keep, shape=tuple(shape))
-    mask = jnp.broadcast_to(mask, inputs.shape)
-    return lax.select(mask, inputs / keep, jnp.zeros_like(inputs))
+        raise layer_error(self, LIST_ASSIGNMENT_INDEX, IndexError,
+                          hint=f'broadcast_dims entry {dim} for an input of shape {inputs.shape}')
+      mask_shape[dim] = 1
+    keep = random.bernoulli(rng, p=keep_prob, shape=mask_shape)
+    keep = jnp.broadcast_to(keep, inputs.shape)
+    return lax.select(keep, inputs / keep_prob, jnp.zeros_like(inputs))
+
+  @nowrap
+  def _mask_key(self) -> PRNGKey:
+    stream = self.rng_collection
+    if not (self.has_rng(stream) or self.has_rng('params')):
+      scope_name = getattr(self.scope, 'name', self.name)
+      raise errors.InvalidRngError(
+        f'{describe(self)} draws its dropout mask from the "{stream}" stream; pass '
+        f'rngs={{{stream!r}: key}} to apply, or use deterministic=True. '
+        f'{scope_name} needs PRNG for "{stream}"')
+    return self.make_rng(stream)

@@ -93,9 +93,9 @@ def test_deterministic_or_zero_rate_means_no_dropout():
     np.testing.assert_array_equal(np.asarray(w), np.asarray(base))
 
 
-def test_dropout_without_rng_is_a_clear_error():
+def test_dropout_without_rng_fails_in_jax_as_in_the_reference():
   q, k, v = _qkv(7)
-  with pytest.raises(ValueError, match='dropout_rng'):
+  with pytest.raises(TypeError, match="unexpected PRNG key type <class 'NoneType'>"):
     nn.dot_product_attention(q, k, v, dropout_rate=0.1, deterministic=False)
 
 
@@ -109,20 +109,54 @@ def test_dtype_promotion_and_force_fp32_softmax():
   assert nn.dot_product_attention(ints, ints, ints).dtype == jnp.float32
 
 
-def test_precision_and_custom_einsum_are_used():
+def test_custom_einsums_get_the_operands_only():
   q, k, v = _qkv(9)
   calls = []
 
-  def my_einsum(*args, **kwargs):
-    calls.append(kwargs.get('precision'))
-    return jnp.einsum(*args, **kwargs)
+  def my_einsum(equation, a, b, **kwargs):
+    calls.append((equation, sorted(kwargs)))
+    return jnp.einsum(equation, a, b)
 
-  out = nn.dot_product_attention(q, k, v, precision=jax.lax.Precision.HIGHEST,
-                                 qk_attn_weights_einsum=my_einsum,
+  out = nn.dot_product_attention(q, k, v, qk_attn_weights_einsum=my_einsum,
                                  attn_weights_value_einsum=my_einsum)
-  assert calls == [jax.lax.Precision.HIGHEST] * 2
+  assert calls == [('...qhd,...khd->...hqk', []), ('...hqk,...khd->...qhd', [])]
   np.testing.assert_allclose(np.asarray(out), np.asarray(nn.dot_product_attention(q, k, v)),
                              rtol=1e-5, atol=1e-6)
+
+
+def test_precision_and_dot_general_reach_the_default_einsum():
+  q, k, v = _qkv(9)
+  seen = []
+
+  def my_dot(lhs, rhs, dims, precision=None, preferred_element_type=None, **kw):
+    seen.append(precision)
+    return jax.lax.dot_general(lhs, rhs, dims, precision=precision,
+                               preferred_element_type=preferred_element_type)
+
+  nn.dot_product_attention(q, k, v, precision=jax.lax.Precision.HIGHEST,
+                           einsum_dot_general=my_dot)
+  assert len(seen) == 2
+  assert all(p in (jax.lax.Precision.HIGHEST,
+                   (jax.lax.Precision.HIGHEST, jax.lax.Precision.HIGHEST)) for p in seen)
+
+
+@pytest.mark.parametrize('call, text', [
+  (lambda q, k, v: nn.dot_product_attention(q, k, v, precision='highest',
+                                            qk_attn_weights_einsum=jnp.einsum,
+                                            attn_weights_value_einsum=jnp.einsum),
+   'precision/einsum_dot_general and qk_attn_weights_einsum/attn_weights_value_einsum are '
+   'mutually exclusive. Please specify only one of them.'),
+  (lambda q, k, v: nn.dot_product_attention(q, k, v, qk_attn_weights_einsum=jnp.einsum),
+   'qk_attn_weights_einsum and attn_weights_value_einsum must be specified together.'),
+  (lambda q, k, v: nn.dot_product_attention_weights(q, k, precision='highest',
+                                                    einsum=jnp.einsum),
+   'precision/einsum_dot_general and einsum are mutually exclusive. Please specify only one '
+   'of them.'),
+])
+def test_einsum_argument_errors_are_the_references(call, text):
+  with pytest.raises(ValueError) as info:
+    call(*_qkv(11))
+  assert text in str(info.value)
 
 
 def test_jit_matches_eager():
@@ -132,16 +166,27 @@ def test_jit_matches_eager():
   np.testing.assert_allclose(np.asarray(jitted), np.asarray(eager), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize('shapes, match', [
-  (((2, 3, 2, 4), (2, 5, 2, 4, 1), (2, 5, 2, 4)), 'same rank'),
-  (((2, 3, 2, 4), (3, 5, 2, 4), (3, 5, 2, 4)), 'batch dims'),
-  (((2, 3, 2, 4), (2, 5, 3, 4), (2, 5, 3, 4)), 'num_heads'),
-  (((2, 3, 2, 4), (2, 5, 2, 5), (2, 5, 2, 4)), 'depths'),
-  (((2, 3, 2, 4), (2, 5, 2, 4), (2, 6, 2, 4)), 'lengths'),
+@pytest.mark.parametrize('fn, shapes, text', [
+  ('dpa', ((2, 3, 2, 4), (2, 5, 2, 4, 1), (2, 5, 2, 4)), 'q, k, v must have same rank.'),
+  ('dpa', ((2, 3, 2, 4), (3, 5, 2, 4), (3, 5, 2, 4)), 'q, k, v batch dims must match.'),
+  ('dpa', ((2, 3, 2, 4), (2, 5, 3, 4), (2, 5, 3, 4)), 'q, k, v num_heads must match.'),
+  ('dpa', ((2, 3, 2, 4), (2, 5, 2, 4), (2, 5, 3, 4)), 'q, k, v num_heads must match.'),
+  ('dpa', ((2, 3, 2, 4), (2, 5, 2, 5), (2, 5, 2, 4)), 'q, k depths must match.'),
+  ('dpa', ((2, 3, 2, 4), (2, 5, 2, 4), (2, 6, 2, 4)), 'k, v lengths must match.'),
+  ('weights', ((2, 3, 2, 4), (5, 2, 4)), 'q, k must have same rank.'),
+  ('weights', ((2, 3, 2, 4), (1, 3, 2, 4)), 'q, k batch dims must match.'),
+  ('weights', ((2, 3, 2, 4), (2, 3, 1, 4)), 'q, k num_heads must match.'),
 ])
-def test_bad_shapes_are_value_and_assertion_errors(shapes, match):
-  q, k, v = (jnp.ones(s) for s in shapes)
-  with pytest.raises(ValueError, match=match):
-    nn.dot_product_attention(q, k, v)
-  with pytest.raises(AssertionError):
-    nn.dot_product_attention(q, k, v)
+def test_bad_shapes_are_the_references_assertions(fn, shapes, text):
+  arrays = [jnp.ones(s) for s in shapes]
+  call = nn.dot_product_attention if fn == 'dpa' else nn.dot_product_attention_weights
+  with pytest.raises(AssertionError) as info:
+    call(*arrays)
+  assert isinstance(info.value, ValueError)  # also caught by `except ValueError`
+  assert text in str(info.value)
+
+
+def test_too_low_rank_is_the_references_index_error():
+  x = jnp.ones((4, 5))
+  with pytest.raises(IndexError, match='tuple index out of range'):
+    nn.dot_product_attention(x, x, x)

@@ -114,36 +114,112 @@ def test_custom_attention_fn_gets_only_the_kwargs_it_accepts():
   assert received == {'mask': None}
 
 
-def test_qkv_features_not_divisible_names_the_layer():
+def test_precision_reaches_a_custom_attention_fn_that_accepts_it():
+  seen = {}
+
+  def attn(q, k, v, precision=None, **kwargs):
+    seen['precision'] = precision
+    seen['kwargs'] = sorted(kwargs)
+    return nn.dot_product_attention(q, k, v)
+
+  layer = nn.MultiHeadDotProductAttention(num_heads=2, precision='highest', attention_fn=attn)
+  layer.init(KEY, _x((1, 3, 4)))
+  assert seen['precision'] == 'highest'
+  assert 'qk_attn_weights_einsum' not in seen['kwargs']  # **kwargs is not a named parameter
+
+
+def test_custom_einsum_factories_with_precision_are_refused_as_in_the_reference():
+  layer = nn.MultiHeadDotProductAttention(
+    num_heads=2, precision='highest', qk_attn_weights_einsum_cls=lambda: jnp.einsum,
+    attn_weights_value_einsum_cls=lambda: jnp.einsum)
+  with pytest.raises(ValueError, match='precision/einsum_dot_general and '
+                                       'qk_attn_weights_einsum/attn_weights_value_einsum are '
+                                       'mutually exclusive'):
+    layer.init(KEY, _x((1, 3, 4)))
+
+
+def test_custom_einsum_factories_are_called_with_the_operands_only():
+  calls = []
+
+  def factory():
+    def einsum(equation, a, b, **kwargs):
+      calls.append(sorted(kwargs))
+      return jnp.einsum(equation, a, b)
+    return einsum
+
+  layer = nn.MultiHeadDotProductAttention(num_heads=2, qk_attn_weights_einsum_cls=factory,
+                                          attn_weights_value_einsum_cls=factory)
+  x = _x((1, 3, 4))
+  y, variables = layer.init_with_output(KEY, x)
+  assert calls == [[], []]
+  np.testing.assert_allclose(y, nn.MultiHeadDotProductAttention(num_heads=2).apply(variables, x),
+                             rtol=1e-6, atol=1e-6)
+
+
+def test_qkv_features_not_divisible_carries_the_reference_text():
   class Outer(nn.Module):
     @nn.compact
     def __call__(self, x):
       return nn.MultiHeadDotProductAttention(num_heads=3, qkv_features=8, name='attn')(x)
 
-  with pytest.raises(ValueError, match=r'divisible.*\(3\)') as info:
+  with pytest.raises(AssertionError) as info:
     Outer().init(KEY, _x((1, 3, 4)))
-  assert '/attn' in str(info.value)
-  assert isinstance(info.value, AssertionError)
+  assert str(info.value).startswith('MultiHeadDotProductAttention "/attn": Memory dimension (8) '
+                                    'must be divisible by number of heads (3).')
+  assert isinstance(info.value, ValueError)
 
 
-def test_bad_input_ranks_and_kv_mismatch():
+def test_mismatched_inputs_fail_where_the_reference_fails():
   layer = nn.MultiHeadDotProductAttention(num_heads=2)
-  with pytest.raises(ValueError, match='inputs_q must have shape'):
-    layer.init(KEY, jnp.ones((4,)))
-  with pytest.raises(ValueError, match='inputs_k and inputs_v'):
+  with pytest.raises(AssertionError, match='k, v lengths must match.'):
     layer.init(KEY, _x((1, 3, 4)), _x((1, 5, 4)), _x((1, 6, 4)))
-  with pytest.raises(ValueError, match='inputs_k` cannot be None'):
+  with pytest.raises(AssertionError, match='q, k, v batch dims must match.'):
+    layer.init(KEY, _x((2, 3, 4)), _x((3, 3, 4)))
+  with pytest.raises(IndexError, match='tuple index out of range'):
+    layer.init(KEY, _x((1, 3, 4)), _x((1, 3, 4)), _x((4,)))
+
+
+def test_inputs_without_batch_axes_work_as_in_the_reference():
+  y, _ = nn.MultiHeadDotProductAttention(num_heads=2).init_with_output(KEY, _x((5, 6)))
+  assert y.shape == (5, 6)
+
+
+def test_inputs_v_without_inputs_k_carries_the_reference_text():
+  layer = nn.MultiHeadDotProductAttention(num_heads=2)
+  with pytest.raises(ValueError) as info:
     layer.init(KEY, _x((1, 3, 4)), None, _x((1, 5, 4)))
+  assert str(info.value) == (
+    '`inputs_k` cannot be None if `inputs_v` is not None. To have both `inputs_k` and '
+    '`inputs_v` be the same value, pass in the value to `inputs_k` and leave `inputs_v` as '
+    'None.')
+
+
+def test_mask_like_inputs_v_warns_only_when_its_last_two_axes_are_equal():
+  layer = nn.MultiHeadDotProductAttention(num_heads=2)
+  x = _x((1, 6, 6))
+  variables = layer.init(KEY, x)
+  with pytest.warns(DeprecationWarning, match=r'You are passing an array of shape \(1, 6, 6\) '
+                                              'to the `inputs_v` arg, when you may have '
+                                              'intended to pass it to the `mask` arg'):
+    layer.apply(variables, x, x, x)
+  with warnings.catch_warnings():
+    warnings.simplefilter('error')
+    layer.apply(variables, x, x)  # no inputs_v: no warning
+    layer.apply(variables, _x((1, 5, 6)), _x((1, 4, 6)), _x((1, 4, 6)))  # 4 != 6: none
 
 
 def test_inputs_kv_is_deprecated_but_works():
   layer = nn.MultiHeadDotProductAttention(num_heads=2)
   x, kv = _x((1, 3, 4)), _x((1, 5, 4), 1)
   variables = layer.init(KEY, x, kv)
-  with pytest.warns(DeprecationWarning, match='inputs_kv'):
+  with pytest.warns(DeprecationWarning) as record:
     a = layer.apply(variables, x, inputs_kv=kv)
+  assert str(record[0].message) == (
+    'The inputs_kv arg will be deprecated soon. Use inputs_k and inputs_v instead. See '
+    'https://github.com/google/flax/discussions/3389 for more information.')
   np.testing.assert_array_equal(np.asarray(a), np.asarray(layer.apply(variables, x, kv)))
-  with pytest.raises(ValueError, match='inputs_kv'):
+  with pytest.raises(ValueError, match='^If either `inputs_k` or `inputs_v` is not None, '
+                                       '`inputs_kv` must be None. If `inputs_kv` is not None'):
     layer.apply(variables, x, kv, inputs_kv=kv)
 
 

@@ -113,14 +113,43 @@ def test_axis_index_groups_under_pmap():
   np.testing.assert_allclose(y[:2].reshape(4, 5), first_group, rtol=1e-4, atol=1e-5)
 
 
-def test_bad_inputs_name_the_layer():
+def test_stored_statistics_are_used_as_given_like_the_reference():
+  # batch_stats of another (broadcastable) shape are not refused
   bn = nn.BatchNorm(use_running_average=True)
-  variables = bn.init(KEY, X)
-  with pytest.raises(ValueError, match=r'BatchNorm "/".*feature shape'):
-    bn.apply({'batch_stats': variables['batch_stats'], 'params': variables['params']},
-             jnp.ones((8, 4)))
-  with pytest.raises(ValueError, match='BatchNorm.*axis 2 is out of range'):
+  variables = {'params': {'scale': jnp.ones(3), 'bias': jnp.zeros(3)},
+               'batch_stats': {'mean': jnp.zeros(1), 'var': jnp.ones(1)}}
+  x = jnp.arange(12.0).reshape(4, 3)
+  np.testing.assert_allclose(bn.apply(variables, x), x / np.sqrt(1 + 1e-5), rtol=1e-6)
+
+
+def test_out_of_range_axis_is_the_references_index_error():
+  with pytest.raises(IndexError, match=r'^BatchNorm "/": tuple index out of range'):
     nn.BatchNorm(use_running_average=True, axis=2).init(KEY, X)
+  # -rank-1 is shifted once and then indexes from the end, as in the reference
+  a = nn.BatchNorm(use_running_average=False, axis=-3).init(KEY, X)
+  assert a['batch_stats']['mean'].shape == (5,)
+
+
+def test_feature_axes_are_deduplicated_and_ordered_like_the_reference():
+  x = jnp.asarray(np.random.default_rng(3).standard_normal((4, 3, 2)), jnp.float32)
+  y, v = nn.BatchNorm(use_running_average=False, axis=(2, 1)).init_with_output(KEY, x)
+  assert v['batch_stats']['mean'].shape == (3, 2) and v['params']['scale'].shape == (3, 2)
+  y2, _ = nn.BatchNorm(use_running_average=False, axis=(1, 2)).init_with_output(KEY, x)
+  np.testing.assert_array_equal(y, y2)
+
+
+def test_without_float32_reductions_statistics_live_in_param_dtype():
+  bn = nn.BatchNorm(force_float32_reductions=False, param_dtype=jnp.bfloat16)
+  x = jnp.asarray(np.random.default_rng(4).standard_normal((6, 3)), jnp.bfloat16)
+  variables = bn.init(KEY, x, use_running_average=False)
+  assert variables['batch_stats']['mean'].dtype == jnp.bfloat16
+  assert variables['batch_stats']['var'].dtype == jnp.bfloat16
+  y, updates = bn.apply(variables, x, use_running_average=False, mutable=['batch_stats'])
+  assert y.dtype == jnp.bfloat16 and updates['batch_stats']['mean'].dtype == jnp.bfloat16
+  assert bn.apply(variables, x, use_running_average=True).dtype == jnp.bfloat16
+  # the default keeps float32 statistics
+  default = nn.BatchNorm(param_dtype=jnp.bfloat16).init(KEY, x, use_running_average=False)
+  assert default['batch_stats']['mean'].dtype == jnp.float32
 
 
 def test_nested_path_appears_in_errors():
@@ -129,5 +158,5 @@ def test_nested_path_appears_in_errors():
     def __call__(self, x):
       return nn.LayerNorm(reduction_axes=3, name='norm')(x)
 
-  with pytest.raises(ValueError, match=r'LayerNorm "/norm".*reduction_axes 3'):
+  with pytest.raises(IndexError, match=r'^LayerNorm "/norm": tuple index out of range'):
     Net().init(KEY, X)

@@ -63,9 +63,42 @@ def test_layer_norm_statistics_in_float32_for_half_inputs():
   assert bool(jnp.isfinite(y).all()) and float(y[0, 0]) > 5
 
 
-def test_layer_norm_bad_axis():
-  with pytest.raises(ValueError, match='LayerNorm.*out of range'):
+def test_layer_norm_axes_like_the_reference():
+  with pytest.raises(IndexError, match=r'^LayerNorm "/": tuple index out of range'):
     nn.LayerNorm(reduction_axes=5).init(KEY, X)
+  with pytest.raises(IndexError, match='tuple index out of range'):
+    nn.LayerNorm(feature_axes=3).init(KEY, jnp.ones((2, 3, 4)))
+  x = jnp.asarray(np.random.default_rng(7).standard_normal((2, 3, 4)), jnp.float32)
+  # unsorted feature axes give params in the reference's (set) order
+  y, v = nn.LayerNorm(reduction_axes=(2, 1), feature_axes=(2, 1)).init_with_output(KEY, x)
+  assert v['params']['scale'].shape == (3, 4)
+  # duplicated axes are dropped
+  y2, _ = nn.LayerNorm(reduction_axes=(-1, 2), feature_axes=(-1, 2)).init_with_output(KEY, x)
+  np.testing.assert_array_equal(y2, nn.LayerNorm().init_with_output(KEY, x)[0])
+
+
+def test_without_float32_reductions_params_are_used_in_param_dtype():
+  # float32 params given to a bfloat16-param layer are rounded to bfloat16 first
+  x = jnp.asarray(np.random.default_rng(8).standard_normal((2, 3, 4)), jnp.float32)
+  params = {'params': {'scale': jnp.full((4,), 1.001, jnp.float32),
+                       'bias': jnp.full((4,), 0.001, jnp.float32)}}
+  ln = nn.LayerNorm(force_float32_reductions=False, param_dtype=jnp.bfloat16)
+  y = ln.apply(params, x)
+  mean = x.mean(-1, keepdims=True)
+  var = jnp.maximum(0.0, (x * x).mean(-1, keepdims=True) - mean * mean)
+  scale = params['params']['scale'].astype(jnp.bfloat16).reshape(1, 1, 4)
+  bias = params['params']['bias'].astype(jnp.bfloat16).reshape(1, 1, 4)
+  ref = (x - mean) * (jax.lax.rsqrt(var + 1e-6) * scale) + bias
+  np.testing.assert_array_equal(y, ref.astype(y.dtype))
+  assert not np.array_equal(y, nn.LayerNorm(param_dtype=jnp.bfloat16).apply(params, x))
+
+
+def test_non_boolean_masks_are_used_as_booleans():
+  x = jnp.asarray(np.random.default_rng(9).standard_normal((2, 4)), jnp.float32)
+  bool_mask = jnp.array([[True, True, False, True]] * 2)
+  a = nn.LayerNorm().init_with_output(KEY, x, mask=bool_mask)[0]
+  b = nn.LayerNorm().init_with_output(KEY, x, mask=bool_mask.astype(jnp.float32))[0]
+  np.testing.assert_array_equal(a, b)
 
 
 def test_rms_norm():

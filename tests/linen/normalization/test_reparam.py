@@ -57,6 +57,34 @@ def test_spectral_norm_conv_reshapes_kernel():
   layer = nn.SpectralNorm(nn.Conv(3, (3, 3)))
   variables = layer.init(KEY, jnp.ones((1, 5, 5, 2)), update_stats=True)
   assert variables['batch_stats']['layer_instance/kernel/u'].shape == (1, 3)
-  with pytest.raises(ValueError, match='error_on_non_matrix'):
+  with pytest.raises(ValueError) as info:
     nn.SpectralNorm(nn.Conv(3, (3, 3)), error_on_non_matrix=True).init(
       KEY, jnp.ones((1, 5, 5, 2)), update_stats=True)
+  assert str(info.value).startswith(
+    'SpectralNorm "/": Input is 4D but error_on_non_matrix is True')
+
+
+def test_weight_norm_feature_axes_in_the_references_order():
+  layer = nn.WeightNorm(nn.Conv(4, (3,)), feature_axes=(2, 1))
+  variables = layer.init(KEY, jnp.ones((1, 5, 2)))
+  assert variables['params']['layer_instance/kernel/scale'].shape == (2, 4)
+  with pytest.raises(IndexError, match='tuple index out of range'):
+    nn.WeightNorm(nn.Dense(3), feature_axes=5).init(KEY, jnp.ones((2, 3)))
+
+
+def test_intercepted_method_names_are_the_references():
+  seen = []
+
+  def record(next_fun, args, kwargs, context):
+    seen.append((type(context.module).__name__, context.method_name))
+    return next_fun(*args, **kwargs)
+
+  with nn.intercept_methods(record):
+    nn.SpectralNorm(nn.Dense(3)).init(KEY, jnp.ones((2, 4)), update_stats=True)
+    nn.WeightNorm(nn.Dense(3)).init(KEY, jnp.ones((2, 4)))
+    nn.Conv(2, (3,)).init(KEY, jnp.ones((1, 5, 2)))
+  names = {name for name in seen if name[1] != '<lambda>'}
+  assert names == {
+    ('SpectralNorm', '__call__'), ('SpectralNorm', '_spectral_normalize'),
+    ('WeightNorm', '__call__'), ('WeightNorm', '_l2_normalize'),
+    ('Dense', 'layer_forward'), ('Dense', '__call__'), ('Conv', '__call__')}

@@ -1,4 +1,4 @@
-"""The shared statistics of the normalization layers, observed through LayerNorm/RMSNorm."""
+"""The shared statistics and affine map of the normalization layers (mostly via LayerNorm/RMSNorm)."""
 
 import jax
 import jax.numpy as jnp
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from flaxen import linen as nn
+from flaxen._src.linen.normalization import stats
 
 NO_PARAMS = dict(use_scale=False, use_bias=False)
 
@@ -58,3 +59,40 @@ def test_partitioned_scale_keeps_its_box(layer):
   scale = variables['params']['scale']
   assert isinstance(scale, nn.meta.Partitioned) and scale.names == ('model',)
   assert layer(scale_init=init, **kwargs).apply(variables, x).shape == x.shape
+
+
+def test_compute_stats_is_keyword_only_and_matches_the_one_pass_formula():
+  x = jnp.asarray(np.random.default_rng(2).standard_normal((3, 8)), jnp.float32)
+  with pytest.raises(TypeError):
+    stats.compute_stats(x, -1, None)  # dtype must be given by keyword
+  mean, var = stats.compute_stats(x, -1, dtype=None)
+  np.testing.assert_array_equal(mean, x.mean(-1))
+  np.testing.assert_array_equal(var, jnp.maximum(0.0, (x * x).mean(-1) - mean * mean))
+  zero, ms = stats.compute_stats(x, (1,), dtype=None, use_mean=False)
+  assert not zero.any()
+  np.testing.assert_array_equal(ms, (x * x).mean(-1))
+
+
+def test_affine_reads_the_layers_fields():
+  class Probe(nn.Module):
+    use_bias: bool = True
+    use_scale: bool = True
+    epsilon: float = 0.5
+    dtype: object = None
+    param_dtype: object = jnp.float32
+    scale_init: object = nn.initializers.constant(2.0)
+    bias_init: object = nn.initializers.constant(1.0)
+    force_float32_reductions: bool = True
+
+    @nn.compact
+    def __call__(self, x):
+      mean, var = x.mean(-1), x.var(-1)
+      return stats.affine(self, x, mean, var, reduction_axes=-1, feature_axes=-1)
+
+  x = jnp.arange(6.0).reshape(2, 3)
+  y, v = Probe().init_with_output(jax.random.PRNGKey(0), x)
+  assert list(v['params']) == ['scale', 'bias']
+  ref = (x - x.mean(-1, keepdims=True)) * (jax.lax.rsqrt(x.var(-1, keepdims=True) + 0.5) * 2.0)
+  np.testing.assert_allclose(y, ref + 1.0, rtol=1e-6)
+  with pytest.raises(TypeError):
+    stats.affine(Probe(), x, x.mean(-1), x.var(-1), -1, -1)  # axes are keyword-only

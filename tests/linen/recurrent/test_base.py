@@ -53,11 +53,22 @@ def test_user_cell_runs_under_rnn():
                              rtol=1e-6, atol=1e-6)
 
 
-def test_rnn_rejects_a_cell_without_the_interface():
+def test_rnn_over_a_module_without_the_interface_fails_like_the_reference():
   class NotACell(nn.Module):
     @nn.compact
     def __call__(self, carry, x):
       return carry, x
 
-  with pytest.raises(ValueError, match='num_feature_axes'):
+  with pytest.raises(AttributeError,
+                     match='"NotACell" object has no attribute "num_feature_axes"'):
     nn.RNN(NotACell()).init(KEY, jnp.ones((1, 2, 3)))
+
+
+def test_carry_parts_split_the_key_once_per_array():
+  cell = nn.LSTMCell(3, carry_init=nn.initializers.normal(1.0))
+  c, h = cell.initialize_carry(KEY, (2, 5))
+  k1, k2 = jax.random.split(KEY)
+  np.testing.assert_array_equal(c, nn.initializers.normal(1.0)(k1, (2, 3)))
+  np.testing.assert_array_equal(h, nn.initializers.normal(1.0)(k2, (2, 3)))
+  single = nn.GRUCell(3, carry_init=nn.initializers.normal(1.0)).initialize_carry(KEY, (2, 5))
+  np.testing.assert_array_equal(single, nn.initializers.normal(1.0)(KEY, (2, 3)))

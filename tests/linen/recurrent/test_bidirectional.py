@@ -56,5 +56,21 @@ def test_time_major_and_initial_carry():
   a = bi.apply(variables, x, initial_carry=carry)
   b = bi.apply(variables, x)
   assert not np.allclose(np.asarray(a), np.asarray(b))
-  with pytest.raises(ValueError, match='forward_carry, backward_carry'):
-    bi.apply(variables, x, initial_carry=jnp.ones((3, 2)))
+  # a carry that is not a (forward, backward) pair is unpacked as the reference unpacks it
+  with pytest.raises(ValueError, match='too many values to unpack'):
+    bi.apply(variables, x, initial_carry=(carry[0], carry[1], carry[0]))
+
+
+def test_init_key_is_split_between_the_directions():
+  cell = lambda: nn.GRUCell(2, carry_init=nn.initializers.normal(1.0))  # noqa: E731
+  bi = nn.Bidirectional(nn.RNN(cell()), nn.RNN(cell()), return_carry=True)
+  x = _x((3, 4, 2), 3)
+  variables = bi.init(KEY, x)
+  key = jax.random.PRNGKey(7)
+  (cf, cb), _ = bi.apply(variables, x, init_key=key)
+  kf, kb = jax.random.split(key)
+  carry_f = cell().initialize_carry(kf, (3, 2))
+  carry_b = cell().initialize_carry(kb, (3, 2))
+  (ef, eb), _ = bi.apply(variables, x, initial_carry=(carry_f, carry_b))
+  np.testing.assert_array_equal(cf, ef)
+  np.testing.assert_array_equal(cb, eb)

@@ -86,8 +86,12 @@ def test_dtype_and_param_dtype(cls):
 
 
 @pytest.mark.parametrize('cls', [nn.GRUCell, nn.MGUCell, nn.SimpleCell])
-def test_mismatched_carry_is_a_clear_error(cls):
-  with pytest.raises(ValueError, match='features=3'):
-    cls(features=3).init(KEY, jnp.zeros((2, 4)), _x((2, 5)))
-  with pytest.raises(ValueError, match='batch axes'):
-    cls(features=3).init(KEY, jnp.zeros((1, 3)), _x((2, 5)))
+def test_hidden_size_comes_from_the_carry(cls):
+  # as in the reference: ``features`` only sizes initialize_carry's carry
+  (new_h, y), variables = cls(features=3).init_with_output(KEY, jnp.zeros((2, 6)), _x((2, 5)))
+  assert new_h.shape == y.shape == (2, 6)
+  kernels = {name: p['kernel'].shape for name, p in variables['params'].items()}
+  assert all(shape[-1] == 6 for shape in kernels.values())
+  # a carry with a broadcastable batch is accepted too
+  (new_h, _), _ = cls(features=3).init_with_output(KEY, jnp.zeros((1, 3)), _x((2, 5)))
+  assert new_h.shape == (2, 3)

@@ -97,19 +97,27 @@ def test_dtype_param_dtype_and_custom_initializers(cls):
 
 
 @pytest.mark.parametrize('cls', [nn.LSTMCell, nn.OptimizedLSTMCell])
-def test_bad_carry_is_a_clear_error(cls):
-  class Outer(nn.Module):
-    @nn.compact
-    def __call__(self, carry, x):
-      return cls(features=4, name='cell')(carry, x)
-
+def test_hidden_size_comes_from_the_carry(cls):
+  # A seq2seq decoder whose carry is wider than ``features`` works as in the reference.
   x = _x((2, 3))
-  with pytest.raises(ValueError, match=r'/cell.*features=4'):
-    Outer().init(KEY, (jnp.zeros((2, 5)), jnp.zeros((2, 5))), x)
-  with pytest.raises(ValueError, match='batch axes'):
-    Outer().init(KEY, (jnp.zeros((3, 4)), jnp.zeros((3, 4))), x)
-  with pytest.raises(ValueError, match=r'\(c, h\) pair'):
-    Outer().init(KEY, jnp.zeros((2, 4)), x)
+  carry = (_x((2, 6), 1), _x((2, 6), 2))
+  ((c, h), y), variables = cls(features=4).init_with_output(KEY, carry, x)
+  assert c.shape == h.shape == y.shape == (2, 6)
+  p = variables['params']
+  assert p['ii']['kernel'].shape == (3, 6) and p['hi']['kernel'].shape == (6, 6)
+  exp_c, exp_h = _manual_lstm(p, *carry, x)
+  np.testing.assert_allclose(np.asarray(c), exp_c, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(np.asarray(h), exp_h, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('cls', [nn.LSTMCell, nn.OptimizedLSTMCell])
+def test_carry_is_unpacked_like_the_reference(cls):
+  x = _x((2, 3))
+  # any length-2 sequence unpacks, an array of two carries included
+  (_, h), _ = cls(features=4).init_with_output(KEY, jnp.zeros((2, 2, 4)), x)[0]
+  assert h.shape == (2, 4)
+  with pytest.raises(ValueError, match=r'too many values to unpack \(expected 2\)'):
+    cls(features=4).init(KEY, (jnp.zeros((2, 4)),) * 3, x)
 
 
 def test_partitioned_initializers_are_boxed_and_usable():

@@ -108,12 +108,42 @@ def test_unroll_and_jit_match():
   np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
 
 
-def test_bad_inputs_are_clear_errors():
+def test_inputs_fail_where_the_reference_fails():
   rnn = nn.RNN(nn.GRUCell(4))
-  with pytest.raises(ValueError, match='time axis'):
+  # a 1-D input: the time axis is found, each step is a scalar and Dense refuses it
+  with pytest.raises(IndexError, match='tuple index out of range'):
     rnn.init(KEY, jnp.ones((3,)))
-  with pytest.raises(ValueError, match='seq_lengths must have the batch shape'):
-    rnn.init(KEY, jnp.ones((2, 5, 3)), seq_lengths=jnp.array([1, 2, 3]))
+  # seq_lengths is only used to reverse or to pick the final carry
+  y, _ = rnn.init_with_output(KEY, jnp.ones((2, 5, 3)), seq_lengths=jnp.array([1, 2, 3]))
+  assert y.shape == (2, 5, 4)
+
+
+def test_default_init_key_is_a_typed_key_like_the_reference():
+  seen = []
+
+  def carry_init(key, shape, dtype):
+    seen.append(jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key))
+    return nn.initializers.normal(1.0)(key, shape, dtype)
+
+  rnn = nn.RNN(nn.SimpleCell(3, carry_init=carry_init))
+  x = _x((2, 4, 3), 4)
+  y = rnn.init_with_output(KEY, x)[0]
+  assert seen and all(seen)
+  expected = rnn.apply(rnn.init(KEY, x), x, init_key=jax.random.key(0))
+  np.testing.assert_array_equal(y, expected)
+
+
+def test_final_carry_with_several_batch_axes():
+  # flaxen picks each sequence's last valid carry for any number of batch axes
+  x = _x((2, 3, 5, 2), 9)
+  lengths = jnp.array([[2, 5, 1], [3, 3, 4]])
+  rnn = nn.RNN(nn.GRUCell(4), return_carry=True)
+  variables = rnn.init(KEY, x)
+  carry, _ = rnn.apply(variables, x, seq_lengths=lengths)
+  for i in range(2):
+    for j in range(3):
+      single, _ = rnn.apply(variables, x[i:i + 1, j], seq_lengths=lengths[i:i + 1, j])
+      np.testing.assert_allclose(carry[i, j], single[0], rtol=1e-6, atol=1e-6)
 
 
 def test_flip_sequences():
@@ -167,3 +197,18 @@ def test_time_major_with_seq_lengths_and_reverse_matches_batch_major():
   np.testing.assert_allclose(np.asarray(c1), np.asarray(c2), rtol=1e-6, atol=1e-6)
   np.testing.assert_allclose(np.asarray(y1), np.asarray(jnp.swapaxes(y2, 0, 1)), rtol=1e-6,
                              atol=1e-6)
+
+
+def test_intercepted_method_names_are_the_references():
+  # interceptors (and summaries built on them) see the scanned function as 'scan_fn'
+  seen = []
+
+  def record(next_fun, args, kwargs, context):
+    seen.append((type(context.module).__name__, context.method_name))
+    return next_fun(*args, **kwargs)
+
+  with nn.intercept_methods(record):
+    nn.RNN(nn.SimpleCell(3)).init(KEY, jnp.ones((2, 4, 3)))
+  names = {name for name in seen if name[1] != '<lambda>'}
+  assert names == {('RNN', '__call__'), ('SimpleCell', 'scan_fn'), ('SimpleCell', '__call__'),
+                   ('Dense', '__call__')}

@@ -9,9 +9,11 @@ projected key/value) and ``cache_index`` (an ``int32`` scalar, 0).
   the shapes of the full-length projected key/value, and attention runs on the
   inputs unchanged.
 * On later calls the query must hold exactly one position
-  (``[batch..., 1, num_heads, head_dim]``). The new key/value slice is written
-  at ``cache_index``, the index advances by one, and the attention mask gains a
-  term that hides the cache slots not written yet (``arange(max_length) <= index``).
+  (``[batch..., 1, num_heads, head_dim]``). The new key/value slices are written
+  at ``cache_index`` (``lax.dynamic_update_slice``, so a longer slice is
+  accepted and clamped as lax does), the index advances by one, and the
+  attention mask gains a term that hides the cache slots not written yet
+  (``arange(max_length) <= index``).
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from typing import Any
 import jax.numpy as jnp
 from jax import lax
 
-from flaxen._src.linen.attention.checks import BadAttentionInput, module_where
+from flaxen._src.linen._layer_utils import layer_error
 from flaxen._src.linen.attention.masks import combine_masks
-
-Array = Any
+from flaxen._src.typing import Array
 
 
 def update_decode_cache(
@@ -44,8 +45,8 @@ def update_decode_cache(
     updated cache and the mask combined with the "already written" mask.
 
   Raises:
-    ValueError (also an ``AssertionError``): when the query is not a single
-      position matching the cache's batch dims, heads and head size.
+    ValueError: when the query is not a single position matching the cache's
+      batch dims, heads and head size (the reference's message).
   """
   is_initialized = module.has_variable('cache', 'cached_key')
   cached_key = module.variable('cache', 'cached_key', jnp.zeros, key.shape, key.dtype)
@@ -57,19 +58,10 @@ def update_decode_cache(
   *batch_dims, max_length, num_heads, depth_per_head = cached_key.value.shape
   expected = tuple(batch_dims) + (1, num_heads, depth_per_head)
   if expected != tuple(query.shape):
-    raise BadAttentionInput(
-      f'{module_where(module)}: Autoregressive cache shape error, expected query shape '
-      f'{expected} instead got {tuple(query.shape)}. With decode=True each call after '
-      'init must feed exactly one position, with the batch shape used at init.'
-    )
-  if tuple(key.shape) != expected or tuple(value.shape) != expected[:-1] + (
-    cached_value.value.shape[-1],
-  ):
-    raise BadAttentionInput(
-      f'{module_where(module)}: Autoregressive cache shape error, the new key/value slices '
-      f'{tuple(key.shape)} / {tuple(value.shape)} do not fit the cache '
-      f'{cached_key.value.shape} / {cached_value.value.shape}.'
-    )
+    raise layer_error(module, 'Autoregressive cache shape error, expected query shape '
+                              f'{expected} instead got {query.shape}.',
+                      hint='with decode=True every call after init feeds exactly one position, '
+                           'with the batch shape used at init')
 
   cur_index = cache_index.value
   zero = jnp.array(0, dtype=lax.dtype(cur_index.dtype))

@@ -11,6 +11,16 @@ the same backend: promote q/k(/v) to one dtype, divide the *query* by
 ``bias``, replace masked logits with ``finfo(dtype).min``, softmax (optionally
 in float32), optional dropout with a ``keep / keep_prob`` multiplier, and
 finally ``einsum('...hqk,...khd->...qhd')`` with the values.
+
+The contractions: by default ``jnp.einsum`` with ``precision`` and
+``einsum_dot_general`` bound in; a caller's own einsum (``einsum=`` /
+``qk_attn_weights_einsum=`` + ``attn_weights_value_einsum=``) is called with
+the equation and the two operands only, so it cannot be combined with
+``precision`` or ``einsum_dot_general`` (``ValueError``, as in the reference).
+
+Shape checks are the reference's ``assert`` statements, with its texts, raised
+as ``BadLayerInput`` (an ``AssertionError`` and a ``ValueError``); an input of
+too low a rank fails with ``IndexError`` where the reference's indexing fails.
 """
 
 from __future__ import annotations
@@ -22,41 +32,35 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from flaxen._src.linen.attention.checks import BadAttentionInput
+from flaxen._src.linen._layer_utils import TUPLE_INDEX, BadLayerInput
 from flaxen._src.linen.dtypes import promote_dtype
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, Dtype, PrecisionLike, PRNGKey
 
-Array = Any
-Dtype = Any
-PrecisionLike = Any
-
-
-def _einsum(custom: Callable[..., Array] | None, dot_general: Callable[..., Array] | None):
-  if custom is not None:
-    return custom
-  if dot_general is not None:
-    return functools.partial(jnp.einsum, _dot_general=dot_general)
-  return jnp.einsum
+_LAYOUT = '[batch..., length, num_heads, depth]'
 
 
-def _check_qk(fn: str, query: Array, key: Array) -> None:
-  if query.ndim != key.ndim or query.ndim < 3:
-    raise BadAttentionInput(
-      f'{fn}: query and key must have the same rank >= 3 ([batch..., length, heads, depth]); '
-      f'got query {query.shape} and key {key.shape}.'
-    )
-  if query.shape[:-3] != key.shape[:-3]:
-    raise BadAttentionInput(
-      f'{fn}: query and key batch dims must match; got {query.shape[:-3]} and {key.shape[:-3]}.'
-    )
-  if query.shape[-2] != key.shape[-2]:
-    raise BadAttentionInput(
-      f'{fn}: query and key num_heads must match; got {query.shape[-2]} and {key.shape[-2]}.'
-    )
-  if query.shape[-1] != key.shape[-1]:
-    raise BadAttentionInput(
-      f'{fn}: query and key depths must match; got {query.shape[-1]} and {key.shape[-1]}.'
-    )
+def _default_einsum(precision: PrecisionLike, dot_general: Callable[..., Array] | None
+                    ) -> Callable[..., Array]:
+  """``jnp.einsum`` with ``precision`` (and a custom ``dot_general``, if any) bound in."""
+  if dot_general:
+    return functools.partial(jnp.einsum, precision=precision, _dot_general=dot_general)
+  return functools.partial(jnp.einsum, precision=precision)  # lax.dot_general, einsum's default
+
+
+def _size(fn: str, x: Array, axis: int, name: str) -> int:
+  """``x.shape[axis]``, or the ``IndexError`` the reference hits, with the expected layout."""
+  try:
+    return x.shape[axis]
+  except IndexError:
+    raise IndexError(f'{fn}: {TUPLE_INDEX} ({name} of shape {x.shape} lacks axis {axis} of '
+                     f'the layout {_LAYOUT})') from None
+
+
+def _require(fn: str, ok: bool, text: str, *arrays: tuple[str, Array]) -> None:
+  if not ok:
+    shapes = ', '.join(f'{name} {x.shape}' for name, x in arrays)
+    raise BadLayerInput(f'{fn}: {text} (got {shapes})')
 
 
 @set_module('flaxen.linen')
@@ -66,7 +70,7 @@ def dot_product_attention_weights(
   bias: Array | None = None,
   mask: Array | None = None,
   broadcast_dropout: bool = True,
-  dropout_rng: Array | None = None,
+  dropout_rng: PRNGKey | None = None,
   dropout_rate: float = 0.0,
   deterministic: bool = False,
   dtype: Dtype | None = None,
@@ -96,23 +100,33 @@ def dot_product_attention_weights(
     force_fp32_for_softmax: compute the softmax in float32 (and return float32
       weights) when ``dtype`` is lower precision.
     einsum_dot_general: ``dot_general`` used by the einsum.
-    einsum: a replacement for ``jnp.einsum``.
+    einsum: a replacement for ``jnp.einsum``, called as ``einsum(equation, q, k)``;
+      mutually exclusive with ``precision`` and ``einsum_dot_general``.
 
   Returns:
     Weights of shape ``[batch..., num_heads, q_length, kv_length]``.
 
   Raises:
-    ValueError (also an ``AssertionError``): on inconsistent shapes, or when
-      dropout is active and no ``dropout_rng`` is given.
+    ValueError: when ``einsum`` is combined with ``precision``/``einsum_dot_general``.
+    AssertionError (``BadLayerInput``, also a ``ValueError``): on inconsistent shapes.
   """
+  fn = 'dot_product_attention_weights'
+  if (precision or einsum_dot_general) and einsum:
+    raise ValueError(f'{fn}: precision/einsum_dot_general and einsum are mutually exclusive. '
+                     'Please specify only one of them.')
+  contract = einsum or _default_einsum(precision, einsum_dot_general)
   query, key = promote_dtype(query, key, dtype=dtype)
   dtype = query.dtype
-  _check_qk('dot_product_attention_weights', query, key)
+  pair = (('query', query), ('key', key))
+  _require(fn, query.ndim == key.ndim, 'q, k must have same rank.', *pair)
+  _require(fn, query.shape[:-3] == key.shape[:-3], 'q, k batch dims must match.', *pair)
+  _require(fn, _size(fn, query, -2, 'query') == _size(fn, key, -2, 'key'),
+           'q, k num_heads must match.', *pair)
+  _require(fn, query.shape[-1] == key.shape[-1], 'q, k depths must match.', *pair)
 
   depth = query.shape[-1]
   query = query / jnp.sqrt(depth).astype(dtype)
-  contract = _einsum(einsum, einsum_dot_general)
-  weights = contract('...qhd,...khd->...hqk', query, key, precision=precision)
+  weights = contract('...qhd,...khd->...hqk', query, key)
 
   if bias is not None:
     weights = weights + bias
@@ -124,16 +138,10 @@ def dot_product_attention_weights(
   else:
     weights = jax.nn.softmax(weights).astype(dtype)
 
-  if module is not None:
+  if module:
     module.sow('intermediates', 'attention_weights', weights)
 
   if not deterministic and dropout_rate > 0.0:
-    if dropout_rng is None:
-      raise BadAttentionInput(
-        f'dot_product_attention_weights: dropout_rate={dropout_rate} with '
-        'deterministic=False needs a dropout_rng key (pass dropout_rng=..., or '
-        "rngs={'dropout': key} to apply when called from a Module)."
-      )
     keep_prob = 1.0 - dropout_rate
     if broadcast_dropout:
       # one mask shared by the batch and head axes
@@ -155,7 +163,7 @@ def dot_product_attention(
   bias: Array | None = None,
   mask: Array | None = None,
   broadcast_dropout: bool = True,
-  dropout_rng: Array | None = None,
+  dropout_rng: PRNGKey | None = None,
   dropout_rate: float = 0.0,
   deterministic: bool = False,
   dtype: Dtype | None = None,
@@ -188,24 +196,24 @@ def dot_product_attention(
     >>> nn.dot_product_attention(q, k, v).shape
     (2, 5, 4, 8)
   """
+  fn = 'dot_product_attention'
+  if bool(qk_attn_weights_einsum) != bool(attn_weights_value_einsum):
+    raise ValueError(f'{fn}: qk_attn_weights_einsum and attn_weights_value_einsum must be '
+                     'specified together.')
+  if (precision or einsum_dot_general) and (qk_attn_weights_einsum or attn_weights_value_einsum):
+    raise ValueError(f'{fn}: precision/einsum_dot_general and '
+                     'qk_attn_weights_einsum/attn_weights_value_einsum are mutually exclusive. '
+                     'Please specify only one of them.')
   query, key, value = promote_dtype(query, key, value, dtype=dtype)
   dtype = query.dtype
-  fn = 'dot_product_attention'
-  if not (query.ndim == key.ndim == value.ndim):
-    raise BadAttentionInput(
-      f'{fn}: query, key and value must have the same rank; got shapes '
-      f'{query.shape}, {key.shape} and {value.shape}.'
-    )
-  _check_qk(fn, query, key)
-  if value.shape[:-3] != query.shape[:-3] or value.shape[-2] != query.shape[-2]:
-    raise BadAttentionInput(
-      f'{fn}: value batch dims and num_heads must match the query; got value '
-      f'{value.shape} for query {query.shape}.'
-    )
-  if key.shape[-3] != value.shape[-3]:
-    raise BadAttentionInput(
-      f'{fn}: key and value lengths must match; got {key.shape[-3]} and {value.shape[-3]}.'
-    )
+  triple = (('query', query), ('key', key), ('value', value))
+  _require(fn, key.ndim == query.ndim == value.ndim, 'q, k, v must have same rank.', *triple)
+  _require(fn, query.shape[:-3] == key.shape[:-3] == value.shape[:-3],
+           'q, k, v batch dims must match.', *triple)
+  heads = [_size(fn, x, -2, name) for name, x in triple]
+  _require(fn, heads[0] == heads[1] == heads[2], 'q, k, v num_heads must match.', *triple)
+  _require(fn, _size(fn, key, -3, 'key') == _size(fn, value, -3, 'value'),
+           'k, v lengths must match.', *triple[1:])
 
   weights = dot_product_attention_weights(
     query,
@@ -223,5 +231,5 @@ def dot_product_attention(
     einsum_dot_general=einsum_dot_general,
     einsum=qk_attn_weights_einsum,
   )
-  contract = _einsum(attn_weights_value_einsum, einsum_dot_general)
-  return contract('...hqk,...khd->...qhd', weights, value, precision=precision)
+  contract = attn_weights_value_einsum or _default_einsum(precision, einsum_dot_general)
+  return contract('...hqk,...khd->...qhd', weights, value)

@@ -19,12 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
-from flaxen._src.linen.attention.checks import BadAttentionInput
+from flaxen._src.linen._layer_utils import TUPLE_INDEX, BadLayerInput
 from flaxen._src.public import set_module
-
-Array = Any
-Dtype = Any
+from flaxen._src.typing import Array, Dtype
 
 
 @set_module('flaxen.linen')
@@ -88,11 +87,10 @@ def make_causal_mask(
     >>> nn.make_causal_mask(jnp.ones((1, 3)))[0, 0].astype(int).tolist()
     [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
   """
-  shape = jnp.shape(x)
-  if len(shape) < 1:
-    raise BadAttentionInput(
-      f'make_causal_mask: x must have at least one axis (the sequence axis); got shape {shape}.'
-    )
+  shape = np.shape(x)
+  if not shape:
+    raise IndexError(f'make_causal_mask: {TUPLE_INDEX} (x must have at least one axis, the '
+                     'sequence axis; got a scalar)')
   positions = jnp.broadcast_to(jnp.arange(shape[-1], dtype=jnp.int32), shape)
   return make_attention_mask(
     positions,
@@ -115,7 +113,8 @@ def combine_masks(*masks: Array | None, dtype: Dtype = jnp.float32) -> Array | N
     The combined mask as ``dtype``, or ``None`` if every mask was ``None``.
 
   Raises:
-    ValueError (also an ``AssertionError``): when the masks' ranks differ.
+    AssertionError (``BadLayerInput``, also a ``ValueError``): when the masks'
+      ranks differ (the reference's message).
 
   Example:
     >>> import jax.numpy as jnp
@@ -123,13 +122,13 @@ def combine_masks(*masks: Array | None, dtype: Dtype = jnp.float32) -> Array | N
     >>> nn.combine_masks(jnp.array([True, True]), None, jnp.array([True, False])).tolist()
     [1.0, 0.0]
   """
-  present = [m for m in masks if m is not None]
+  present = [jnp.asarray(m) for m in masks if m is not None]
   if not present:
     return None
-  ranks = tuple(jnp.ndim(m) for m in present)
-  if any(r != ranks[0] for r in ranks):
-    raise BadAttentionInput(f'combine_masks: masks must have the same rank, got ranks {ranks}.')
+  ranks = tuple(m.ndim for m in present)
+  if len(set(ranks)) > 1:
+    raise BadLayerInput(f'combine_masks: masks must have same rank: {ranks}')
   combined = present[0]
   for other in present[1:]:
     combined = jnp.logical_and(combined, other)
-  return jnp.asarray(combined).astype(dtype)
+  return combined.astype(dtype)

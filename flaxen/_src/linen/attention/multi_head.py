@@ -23,8 +23,9 @@ from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
-from flaxen._src.linen.attention.checks import BadAttentionInput, module_where
+from flaxen._src.linen._layer_utils import BadLayerInput, layer_message
 from flaxen._src.linen.attention.decode_cache import update_decode_cache
 from flaxen._src.linen.attention.functions import dot_product_attention
 from flaxen._src.linen.initializers import default_kernel_init, zeros_init
@@ -32,11 +33,29 @@ from flaxen._src.linen.linear import DenseGeneral
 from flaxen._src.linen.module import Module, compact, merge_param, nowrap
 from flaxen._src.linen.normalization import LayerNorm
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, DotGeneralT, Dtype, Initializer, PrecisionLike, PRNGKey
 
-Array = Any
-Dtype = Any
-Initializer = Any
-PrecisionLike = Any
+_DISCUSSION = 'See https://github.com/google/flax/discussions/3389'
+_KV_AND_K_OR_V = (
+  'If either `inputs_k` or `inputs_v` is not None, `inputs_kv` must be None. If `inputs_kv` '
+  'is not None, both `inputs_k` and `inputs_v` must be None. We recommend using `inputs_k` '
+  'and `inputs_v` args, since `inputs_kv` will be deprecated soon. '
+  f'{_DISCUSSION} for more information.')
+_KV_DEPRECATED = (
+  'The inputs_kv arg will be deprecated soon. Use inputs_k and inputs_v instead. '
+  f'{_DISCUSSION} for more information.')
+_V_WITHOUT_K = (
+  '`inputs_k` cannot be None if `inputs_v` is not None. To have both `inputs_k` and '
+  '`inputs_v` be the same value, pass in the value to `inputs_k` and leave `inputs_v` as None.')
+
+
+def _maybe_mask_warning(shape: tuple[int, ...]) -> str:
+  return (
+    f'You are passing an array of shape {shape} to the `inputs_v` arg, when you may have '
+    'intended to pass it to the `mask` arg. As of Flax version 0.7.4, the function signature '
+    "of MultiHeadDotProductAttention's `__call__` method has changed to `__call__(inputs_q, "
+    'inputs_k=None, inputs_v=None, *, inputs_kv=None, mask=None, deterministic=None)`. Use the '
+    f'kwarg `mask` instead. {_DISCUSSION} and read the docstring for more information.')
 
 
 @functools.lru_cache(maxsize=256)
@@ -54,36 +73,27 @@ def _accepted_kwargs(fn: Callable[..., Any]) -> frozenset:
 
 def _resolve_kv(inputs_q: Array, inputs_k: Array | None, inputs_v: Array | None,
                 inputs_kv: Array | None) -> tuple[Array, Array]:
-  """Fills in the key/value inputs the way the reference does."""
+  """Fills in the key/value inputs the way the reference does (same errors and warnings).
+
+  ``inputs_kv`` (deprecated) stands for both; otherwise a missing key is the
+  query and a missing value is the key. A value whose last two axes are equal
+  may be a mask passed positionally: that gets the reference's deprecation
+  warning (an input with fewer than two axes fails there with ``IndexError``).
+  """
   if inputs_kv is not None:
     if inputs_k is not None or inputs_v is not None:
-      raise BadAttentionInput(
-        'If either `inputs_k` or `inputs_v` is not None, `inputs_kv` must be None. '
-        'Pass `inputs_k` and `inputs_v` (the `inputs_kv` argument is deprecated).'
-      )
-    warnings.warn(
-      'The inputs_kv arg will be deprecated soon. Use inputs_k and inputs_v instead.',
-      DeprecationWarning,
-      stacklevel=3,
-    )
+      raise ValueError(_KV_AND_K_OR_V)
+    warnings.warn(_KV_DEPRECATED, DeprecationWarning, stacklevel=3)
     return inputs_kv, inputs_kv
   if inputs_k is None:
     if inputs_v is not None:
-      raise BadAttentionInput(
-        '`inputs_k` cannot be None if `inputs_v` is not None. To attend with the query '
-        'as key, pass `inputs_k=inputs_q` explicitly.'
-      )
+      raise ValueError(_V_WITHOUT_K)
     inputs_k = inputs_q
   if inputs_v is None:
-    inputs_v = inputs_k
-  elif inputs_v.ndim >= 2 and inputs_v.shape[-1] == inputs_v.shape[-2]:
-    warnings.warn(
-      f'You are passing an array of shape {inputs_v.shape} to the `inputs_v` arg, when '
-      'you may have intended to pass it to the `mask` arg. As of Flax version 0.7.4, the '
-      'third positional argument is `inputs_v`; pass masks as `mask=...`.',
-      UserWarning,
-      stacklevel=3,
-    )
+    return inputs_k, inputs_k
+  shape = np.shape(inputs_v)
+  if shape[-1] == shape[-2]:
+    warnings.warn(_maybe_mask_warning(shape), DeprecationWarning, stacklevel=3)
   return inputs_k, inputs_v
 
 
@@ -144,8 +154,8 @@ class MultiHeadDotProductAttention(Module):
   decode: bool = False
   normalize_qk: bool = False
   force_fp32_for_softmax: bool = False
-  qkv_dot_general: Any = None
-  out_dot_general: Any = None
+  qkv_dot_general: DotGeneralT | None = None
+  out_dot_general: DotGeneralT | None = None
   qkv_dot_general_cls: Any = None
   out_dot_general_cls: Any = None
   qk_attn_weights_einsum_cls: Callable[..., Callable[..., Array]] | None = None
@@ -173,31 +183,13 @@ class MultiHeadDotProductAttention(Module):
     )
 
   @nowrap
-  def _check_inputs(self, inputs_q: Array, inputs_k: Array, inputs_v: Array) -> int:
-    where = module_where(self)
-    for label, x in (('inputs_q', inputs_q), ('inputs_k', inputs_k), ('inputs_v', inputs_v)):
-      if jnp.ndim(x) < 2:
-        raise BadAttentionInput(
-          f'{where}: {label} must have shape [batch..., length, features]; got shape '
-          f'{jnp.shape(x)}.'
-        )
-    if inputs_k.shape[:-1] != inputs_v.shape[:-1]:
-      raise BadAttentionInput(
-        f'{where}: inputs_k and inputs_v must share their batch and length axes; got shapes '
-        f'{inputs_k.shape} and {inputs_v.shape}.'
-      )
-    if inputs_q.shape[:-2] != inputs_k.shape[:-2]:
-      raise BadAttentionInput(
-        f'{where}: inputs_q and inputs_k must share their batch axes; got shapes '
-        f'{inputs_q.shape} and {inputs_k.shape}.'
-      )
-    qkv_features = self.qkv_features or inputs_q.shape[-1]
-    if qkv_features % self.num_heads != 0:
-      raise BadAttentionInput(
-        f'{where}: Memory dimension ({qkv_features}) must be divisible by number of heads '
-        f'({self.num_heads}) (qkv_features={self.qkv_features}, num_heads={self.num_heads}).'
-      )
-    return qkv_features
+  def _head_dim(self, inputs_q: Array) -> int:
+    qkv_features = self.qkv_features or np.shape(inputs_q)[-1]
+    if qkv_features % self.num_heads:
+      raise BadLayerInput(layer_message(
+        self, f'Memory dimension ({qkv_features}) must be divisible by number of heads '
+              f'({self.num_heads}).', hint=f'qkv_features={self.qkv_features}'))
+    return qkv_features // self.num_heads
 
   @compact
   def __call__(
@@ -209,7 +201,7 @@ class MultiHeadDotProductAttention(Module):
     inputs_kv: Array | None = None,
     mask: Array | None = None,
     deterministic: bool | None = None,
-    dropout_rng: Array | None = None,
+    dropout_rng: PRNGKey | None = None,
     sow_weights: bool = False,
   ) -> Array:
     """Applies multi-head attention.
@@ -228,9 +220,8 @@ class MultiHeadDotProductAttention(Module):
       ``[batch..., q_length, out_features or q_features]``.
     """
     inputs_k, inputs_v = _resolve_kv(inputs_q, inputs_k, inputs_v, inputs_kv)
-    qkv_features = self._check_inputs(inputs_q, inputs_k, inputs_v)
-    features = self.out_features or inputs_q.shape[-1]
-    head_dim = qkv_features // self.num_heads
+    features = self.out_features or np.shape(inputs_q)[-1]
+    head_dim = self._head_dim(inputs_q)
 
     def project(name: str) -> DenseGeneral:
       return self._dense(name, (self.num_heads, head_dim), -1, self.kernel_init,
@@ -309,14 +300,14 @@ class SelfAttention(MultiHeadDotProductAttention):
     inputs_q: Array,
     mask: Array | None = None,
     deterministic: bool | None = None,
-    dropout_rng: Array | None = None,
+    dropout_rng: PRNGKey | None = None,
     sow_weights: bool = False,
   ) -> Array:
     """Applies self-attention on ``inputs_q`` (see the parent class)."""
     warnings.warn(
       'SelfAttention will be deprecated soon. Use '
-      '`MultiHeadDotProductAttention.__call__(inputs_q)` instead. See '
-      'https://github.com/google/flax/discussions/3389 for more information.',
+      f'`MultiHeadDotProductAttention.__call__(inputs_q)` instead. {_DISCUSSION} '
+      'for more information.',
       DeprecationWarning,
       stacklevel=2,
     )

@@ -19,7 +19,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -28,59 +28,78 @@ import numpy as np
 from jax import lax
 
 from flaxen._src.linen import initializers
-from flaxen._src.linen._layer_utils import layer_error
+from flaxen._src.linen._layer_utils import BadLayerInput, input_hint, layer_error, layer_message
 from flaxen._src.linen.dtypes import promote_dtype
 from flaxen._src.linen.linear import conv_utils
-from flaxen._src.linen.module.compact import compact
+from flaxen._src.linen.linear.dense import default_kernel_init
+from flaxen._src.linen.module.compact import compact, nowrap
 from flaxen._src.linen.module.module import Module
 from flaxen._src.public import set_module
+from flaxen._src.typing import (
+  Array,
+  ConvGeneralDilatedT,
+  Dtype,
+  Initializer,
+  PaddingLike,
+  PrecisionLike,
+  PromoteDtypeFn,
+)
 
 __all__ = ['Conv', 'ConvLocal', 'ConvTranspose']
 
-Array = Any
-Dtype = Any
-Initializer = Callable[..., Any]
-default_kernel_init = initializers.lecun_normal()
-
 
 def kernel_size_tuple(mdl: Any) -> tuple[int, ...]:
-  ks = mdl.kernel_size
-  if isinstance(ks, int) and not isinstance(ks, bool):
-    return (ks,)
-  if not isinstance(ks, Sequence) or not all(isinstance(k, int) for k in ks) or not ks:
-    raise layer_error(mdl, f'kernel_size must be an int or a non-empty sequence of ints, got '
-                           f'{ks!r}.', TypeError)
-  return tuple(ks)
+  """An int ``kernel_size`` is a 1-D kernel; anything else is taken as a sequence."""
+  if isinstance(mdl.kernel_size, int):
+    return (mdl.kernel_size,)
+  return tuple(mdl.kernel_size)
 
 
-def per_dim(mdl: Any, name: str, value: Any, n: int) -> tuple[int, ...]:
-  """``None`` → ones, int → repeated, sequence → checked to have ``n`` entries."""
+def per_dim(value: Any, n: int) -> tuple[int, ...]:
+  """``None`` -> ones, int -> repeated ``n`` times, a sequence -> a tuple of it."""
   if value is None:
-    return (1,) * n
+    value = 1
   if isinstance(value, int):
     return (value,) * n
-  value = tuple(value)
-  if len(value) != n:
-    raise layer_error(mdl, f'{name}={value} must have one entry per spatial dimension '
-                           f'({n}, from kernel_size).')
-  return value
+  return tuple(value)
 
 
-def flatten_batch(mdl: Any, inputs: Any, n_spatial: int) -> tuple[Array, tuple[int, ...] | None]:
-  """Reshapes ``(*batch, *spatial, C)`` to ``(prod(batch), *spatial, C)``."""
-  inputs = jnp.asarray(inputs)
-  n_batch = inputs.ndim - (n_spatial + 1)
-  if n_batch < 0:
-    raise layer_error(mdl, f'expected an input of shape (*batch, {n_spatial} spatial dims, '
-                           f'features) for a {n_spatial}-D kernel, got shape {inputs.shape}.')
-  if n_batch == 1:
-    return inputs, None
-  batch_shape = inputs.shape[:n_batch]
-  return inputs.reshape((int(np.prod(batch_shape)),) + inputs.shape[n_batch:]), batch_shape
+class BatchFold:
+  """Folds the leading batch axes of ``(*batch, *spatial, C)`` into one, and back.
+
+  With exactly one batch axis nothing is reshaped; with none (or several) the
+  input is reshaped to ``(-1, *spatial, C)`` and the output's leading axis is
+  unfolded again. ``problem`` describes an input of too low a rank (the
+  convolution then fails in lax, as in the reference, and gets this note).
+  """
+
+  def __init__(self, mdl: Any, inputs: Array, n_spatial: int):
+    self.count = inputs.ndim - (n_spatial + 1)
+    self.batch_shape = inputs.shape[:self.count]
+    self.problem = None
+    if self.count < 0:
+      self.problem = (f'expected inputs (*batch, {n_spatial} spatial axes, features) for '
+                      f'kernel_size of length {n_spatial}; got shape {inputs.shape}')
+
+  def fold(self, x: Array) -> Array:
+    return x if self.count == 1 else jnp.reshape(x, (-1,) + x.shape[self.count:])
+
+  def unfold(self, y: Array) -> Array:
+    return y if self.count == 1 else jnp.reshape(y, self.batch_shape + y.shape[1:])
 
 
-def restore_batch(y: Array, batch_shape: tuple[int, ...] | None) -> Array:
-  return y if batch_shape is None else y.reshape(batch_shape + y.shape[1:])
+def layer_padding(mdl: Any, n: int) -> Any:
+  """``canonicalize_padding(mdl.padding, n)``, its error prefixed with the layer's identity."""
+  try:
+    return conv_utils.canonicalize_padding(mdl.padding, n)
+  except ValueError as e:
+    raise layer_error(mdl, str(e)) from None
+
+
+def check_mask(mdl: Any, kernel_shape: tuple[int, ...]) -> None:
+  if mdl.mask is not None and mdl.mask.shape != kernel_shape:
+    raise layer_error(mdl, 'Mask needs to have the same shape as weights. '
+                           f'Shapes are: {mdl.mask.shape}, {kernel_shape}')
 
 
 class _Conv(Module):
@@ -89,7 +108,7 @@ class _Conv(Module):
   features: int
   kernel_size: int | Sequence[int]
   strides: None | int | Sequence[int] = 1
-  padding: conv_utils.PaddingLike = 'SAME'
+  padding: PaddingLike = 'SAME'
   input_dilation: None | int | Sequence[int] = 1
   kernel_dilation: None | int | Sequence[int] = 1
   feature_group_count: int = 1
@@ -97,23 +116,34 @@ class _Conv(Module):
   mask: Array | None = None
   dtype: Dtype | None = None
   param_dtype: Dtype = jnp.float32
-  precision: Any = None
+  precision: PrecisionLike = None
   kernel_init: Initializer = default_kernel_init
   bias_init: Initializer = initializers.zeros_init()
-  conv_general_dilated: Callable[..., Any] | None = None
+  promote_dtype: PromoteDtypeFn = promote_dtype
+  conv_general_dilated: ConvGeneralDilatedT | None = None
   conv_general_dilated_cls: Any = None
-  promote_dtype: Callable[..., Any] = promote_dtype
 
   @property
   def shared_weights(self) -> bool:
+    """True for one kernel shared by every output position (``Conv``)."""
     raise NotImplementedError
 
-  def _conv_fn(self) -> Callable[..., Array]:
+  @nowrap
+  def _conv_fn(self) -> ConvGeneralDilatedT:
     if self.conv_general_dilated_cls is not None:
       return self.conv_general_dilated_cls()
     if self.conv_general_dilated is not None:
       return self.conv_general_dilated
     return lax.conv_general_dilated
+
+  @nowrap
+  def _shared_kernel_shape(self, kernel_size: tuple[int, ...], in_features: int
+                           ) -> tuple[int, ...]:
+    groups = self.feature_group_count
+    if in_features % groups:
+      raise BadLayerInput(layer_message(
+        self, f'feature_group_count={groups} must divide the input features ({in_features})'))
+    return kernel_size + (in_features // groups, self.features)
 
   @compact
   def __call__(self, inputs: Array) -> Array:
@@ -128,58 +158,58 @@ class _Conv(Module):
     """
     kernel_size = kernel_size_tuple(self)
     n = len(kernel_size)
-    inputs, batch_shape = flatten_batch(self, inputs, n)
-    strides = per_dim(self, 'strides', self.strides, n)
-    input_dilation = per_dim(self, 'input_dilation', self.input_dilation, n)
-    kernel_dilation = per_dim(self, 'kernel_dilation', self.kernel_dilation, n)
-    try:
-      padding = conv_utils.canonicalize_padding(self.padding, n)
-    except ValueError as e:
-      raise layer_error(self, str(e)) from None
+    inputs = jnp.asarray(inputs)
+    batch = BatchFold(self, inputs, n)
+    with input_hint(self, batch.problem):
+      return self._convolve(batch, batch.fold(inputs), kernel_size)
+
+  @nowrap
+  def _convolve(self, batch: BatchFold, inputs: Array, kernel_size: tuple[int, ...]) -> Array:
+    n = len(kernel_size)
+    strides = per_dim(self.strides, n)
+    input_dilation = per_dim(self.input_dilation, n)
+    kernel_dilation = per_dim(self.kernel_dilation, n)
+    padding = layer_padding(self, n)
     if padding == 'CAUSAL' and n != 1:
-      raise layer_error(self, f"padding='CAUSAL' is only implemented for 1-D convolutions; "
-                              f'kernel_size is {kernel_size}.')
+      raise layer_error(self, 'Causal padding is only implemented for 1D convolutions.',
+                        hint=f'kernel_size is {kernel_size}')
     if padding in ('CIRCULAR', 'REFLECT', 'CAUSAL'):
       inputs = conv_utils.pre_pad(inputs, padding, kernel_size, kernel_dilation)
       padding = 'VALID'
     dn = conv_utils.conv_dimension_numbers(inputs.ndim)
     in_features = inputs.shape[-1]
-    groups = self.feature_group_count
     conv = self._conv_fn()
 
     if self.shared_weights:
-      if in_features % groups or self.features % groups:
-        raise layer_error(self, f'feature_group_count={groups} must divide both the input '
-                                f'features ({in_features}) and features ({self.features}).')
-      kernel_shape = kernel_size + (in_features // groups, self.features)
+      kernel_shape = self._shared_kernel_shape(kernel_size, in_features)
     else:
-      if groups != 1:
-        raise layer_error(self, f'unshared (local) convolutions do not support '
-                                f'feature_group_count != 1, got {groups}.', NotImplementedError)
+      if self.feature_group_count != 1:
+        raise layer_error(self, '`lax.conv_general_dilated_local` does not support '
+                                f'`feature_group_count != 1`, got `{self.feature_group_count}`.',
+                          NotImplementedError)
+      # The unshared kernel has one slice per output position: ask lax for the
+      # output shape a shared convolution would have.
+      probe = jax.ShapeDtypeStruct(kernel_size + (in_features, self.features), inputs.dtype)
       out_shape = jax.eval_shape(
         lambda lhs, rhs: conv(lhs, rhs, strides, padding, lhs_dilation=input_dilation,
                               rhs_dilation=kernel_dilation, dimension_numbers=dn),
-        inputs, jax.ShapeDtypeStruct(kernel_size + (in_features, self.features), inputs.dtype),
-      ).shape
-      kernel_shape = out_shape[1:-1] + (int(np.prod(kernel_size)) * in_features, self.features)
+        inputs, probe).shape
+      kernel_shape = out_shape[1:-1] + (np.prod(kernel_size) * in_features, self.features)
 
-    if self.mask is not None and tuple(self.mask.shape) != kernel_shape:
-      raise layer_error(self, f'mask needs the same shape as the kernel: mask shape '
-                              f'{tuple(self.mask.shape)}, kernel shape {kernel_shape}.')
+    check_mask(self, kernel_shape)
     kernel = self.param('kernel', self.kernel_init, kernel_shape, self.param_dtype)
     if self.mask is not None:
       kernel *= self.mask
+    bias = None
     if self.use_bias:
       bias_shape = (self.features,) if self.shared_weights else out_shape[1:]
       bias = self.param('bias', self.bias_init, bias_shape, self.param_dtype)
-    else:
-      bias = None
 
     inputs, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
     if self.shared_weights:
       y = conv(inputs, kernel, strides, padding, lhs_dilation=input_dilation,
                rhs_dilation=kernel_dilation, dimension_numbers=dn,
-               feature_group_count=groups, precision=self.precision)
+               feature_group_count=self.feature_group_count, precision=self.precision)
     else:
       y = lax.conv_general_dilated_local(
         lhs=inputs, rhs=kernel, window_strides=strides, padding=padding,
@@ -187,7 +217,7 @@ class _Conv(Module):
         dimension_numbers=dn, precision=self.precision)
     if bias is not None:
       y += bias.reshape((1,) * (y.ndim - bias.ndim) + bias.shape)
-    return restore_batch(y, batch_shape)
+    return batch.unfold(y)
 
 
 @set_module('flaxen.linen.linear')
@@ -210,9 +240,9 @@ class Conv(_Conv):
     precision: ``lax.Precision`` of the convolution.
     kernel_init: initializer of ``kernel``.
     bias_init: initializer of ``bias``.
+    promote_dtype: dtype-promotion function.
     conv_general_dilated: optional replacement for ``lax.conv_general_dilated``.
     conv_general_dilated_cls: optional factory of such a function.
-    promote_dtype: dtype-promotion function.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -256,7 +286,8 @@ class ConvTranspose(Module):
     features: number of output features.
     kernel_size: int (1-D) or one int per spatial dim.
     strides: None (ones), an int or one int per spatial dim.
-    padding: ``'SAME'`` (default), ``'VALID'``, ``'CIRCULAR'``, an int or per-dim pairs.
+    padding: ``'SAME'`` (default), ``'VALID'``, ``'SAME_LOWER'``, ``'CIRCULAR'``,
+      an int or per-dim pairs.
     kernel_dilation: None, an int or one int per spatial dim.
     use_bias: whether to add a bias (default True).
     mask: optional array multiplied with the kernel (same shape).
@@ -268,6 +299,7 @@ class ConvTranspose(Module):
     transpose_kernel: flip the spatial axes and swap the in/out feature axes
       of the kernel (gradient-of-conv semantics; kernel ``(*k, features, in)``).
     promote_dtype: dtype-promotion function.
+    preferred_element_type: accumulation/result dtype passed to ``lax.conv_transpose``.
 
   Example:
     >>> import jax, jax.numpy as jnp
@@ -281,17 +313,18 @@ class ConvTranspose(Module):
   features: int
   kernel_size: int | Sequence[int]
   strides: None | int | Sequence[int] = None
-  padding: conv_utils.PaddingLike = 'SAME'
+  padding: PaddingLike = 'SAME'
   kernel_dilation: None | int | Sequence[int] = None
   use_bias: bool = True
   mask: Array | None = None
   dtype: Dtype | None = None
   param_dtype: Dtype = jnp.float32
-  precision: Any = None
+  precision: PrecisionLike = None
   kernel_init: Initializer = default_kernel_init
   bias_init: Initializer = initializers.zeros_init()
   transpose_kernel: bool = False
-  promote_dtype: Callable[..., Any] = promote_dtype
+  promote_dtype: PromoteDtypeFn = promote_dtype
+  preferred_element_type: Dtype | None = None
 
   @compact
   def __call__(self, inputs: Array) -> Array:
@@ -304,37 +337,37 @@ class ConvTranspose(Module):
       Array of shape ``(*batch, *out_spatial, features)``.
     """
     kernel_size = kernel_size_tuple(self)
+    inputs = jnp.asarray(inputs)
+    batch = BatchFold(self, inputs, len(kernel_size))
+    with input_hint(self, batch.problem):
+      return batch.unfold(self._transpose(batch.fold(inputs), kernel_size))
+
+  @nowrap
+  def _transpose(self, inputs: Array, kernel_size: tuple[int, ...]) -> Array:
     n = len(kernel_size)
-    inputs, batch_shape = flatten_batch(self, inputs, n)
-    strides = per_dim(self, 'strides', self.strides, n)
-    dilation = None if self.kernel_dilation is None else per_dim(
-      self, 'kernel_dilation', self.kernel_dilation, n)
+    strides = per_dim(self.strides, n)
+    kernel_dilation = per_dim(self.kernel_dilation, n)
     in_features = inputs.shape[-1]
-    kernel_shape = kernel_size + ((self.features, in_features) if self.transpose_kernel
-                                  else (in_features, self.features))
-    if self.mask is not None and tuple(self.mask.shape) != kernel_shape:
-      raise layer_error(self, f'mask needs the same shape as the kernel: mask shape '
-                              f'{tuple(self.mask.shape)}, kernel shape {kernel_shape}.')
+    io = (self.features, in_features) if self.transpose_kernel else (in_features, self.features)
+    kernel_shape = kernel_size + io
+    check_mask(self, kernel_shape)
     kernel = self.param('kernel', self.kernel_init, kernel_shape, self.param_dtype)
     if self.mask is not None:
       kernel *= self.mask
-    try:
-      padding = conv_utils.canonicalize_padding(self.padding, n)
-    except ValueError as e:
-      raise layer_error(self, str(e)) from None
-    if padding in ('CAUSAL', 'REFLECT'):
-      raise layer_error(self, f'padding={self.padding!r} is not supported by ConvTranspose; '
-                              "use 'SAME', 'VALID', 'CIRCULAR' or explicit pads.")
+    # CIRCULAR is done by a VALID transpose and a periodic wrap; every other
+    # string goes to lax unchanged (lax raises for the ones it does not know).
+    padding = layer_padding(self, n)
     circular = padding == 'CIRCULAR'
     bias = (self.param('bias', self.bias_init, (self.features,), self.param_dtype)
             if self.use_bias else None)
     inputs, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
     y = lax.conv_transpose(inputs, kernel, strides, 'VALID' if circular else padding,
-                           rhs_dilation=dilation, transpose_kernel=self.transpose_kernel,
-                           precision=self.precision)
-    if circular:
+                           rhs_dilation=kernel_dilation, transpose_kernel=self.transpose_kernel,
+                           precision=self.precision,
+                           preferred_element_type=self.preferred_element_type)
+    if self.padding == 'CIRCULAR':
       y = conv_utils.circular_transpose_wrap(y, inputs.shape[1:-1], strides,
                                              self.transpose_kernel)
     if bias is not None:
       y += jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
-    return restore_batch(y, batch_shape)
+    return y

@@ -1,10 +1,11 @@
 """Pure shape/padding arithmetic of the convolution layers (no Module, no params).
 
-* ``canonicalize_padding``: a padding spec → a padding string or one
-  ``(low, high)`` pair per spatial dim. Accepted: ``'SAME'``, ``'VALID'``,
-  ``'SAME_LOWER'``, ``'CIRCULAR'``, ``'CAUSAL'``, ``'REFLECT'`` (any case), an
-  int (same symmetric padding on every dim), or a sequence with one int or
-  ``(low, high)`` pair per spatial dim.
+* ``canonicalize_padding``: a padding spec -> a padding string or one
+  ``(low, high)`` pair per spatial dim. Strings are returned unchanged (the
+  layers handle ``'CIRCULAR'``, ``'REFLECT'`` and ``'CAUSAL'`` themselves and
+  hand every other string to lax, which knows ``'SAME'``, ``'VALID'`` and
+  ``'SAME_LOWER'`` in any case); an int means the same symmetric padding on
+  every dim; a sequence has one int or ``(low, high)`` pair per spatial dim.
 * ``conv_dimension_numbers``: channels-last layout (``N...C`` inputs,
   ``...IO`` kernels) as ``lax.ConvDimensionNumbers``.
 * ``pre_pad``: explicit input padding for the modes lax does not know
@@ -23,11 +24,16 @@ import jax.numpy as jnp
 from jax import lax
 
 from flaxen._src.public import set_module
+from flaxen._src.typing import LaxPadding, PaddingLike
 
-PaddingLike = str | int | Sequence[int | tuple[int, int]]
-LaxPadding = str | list[tuple[int, int]]
 
-PADDING_STRINGS = ('SAME', 'VALID', 'SAME_LOWER', 'CIRCULAR', 'CAUSAL', 'REFLECT')
+def _as_pair(p: Any) -> tuple[int, int] | None:
+  """``3`` -> ``(3, 3)``; a 2-tuple/list -> itself as a tuple; anything else -> None."""
+  if isinstance(p, int):
+    return (p, p)
+  if isinstance(p, (tuple, list)) and len(p) == 2:
+    return tuple(p)  # type: ignore[return-value]
+  return None
 
 
 @set_module('flaxen.linen.linear')
@@ -35,37 +41,34 @@ def canonicalize_padding(padding: PaddingLike, rank: int) -> LaxPadding:
   """Normalizes a padding spec for ``rank`` spatial dims.
 
   Args:
-    padding: the user's padding spec.
+    padding: a string (returned unchanged), an int, or a sequence of ``rank``
+      ints / ``(low, high)`` pairs.
     rank: number of spatial dims.
 
   Returns:
-    An upper-case padding string, or a list of ``rank`` ``(low, high)`` pairs.
+    The string, or a list of ``rank`` ``(low, high)`` pairs.
 
   Raises:
-    ValueError: for an unknown string or a malformed spec.
+    ValueError: for a malformed spec (the reference's message).
+
+  Example:
+    >>> from flaxen.linen import linear
+    >>> linear.canonicalize_padding(1, 2)
+    [(1, 1), (1, 1)]
+    >>> linear.canonicalize_padding([2, (0, 1)], 2)
+    [(2, 2), (0, 1)]
   """
   if isinstance(padding, str):
-    up = padding.upper()
-    if up not in PADDING_STRINGS:
-      raise ValueError(f'Invalid padding string {padding!r}: expected one of '
-                       f'{", ".join(repr(p) for p in PADDING_STRINGS)}, an int, or a sequence '
-                       f'of {rank} ints or (low, high) pairs.')
-    return up
-  if isinstance(padding, int) and not isinstance(padding, bool):
+    return padding
+  if isinstance(padding, int):
     return [(padding, padding)] * rank
   if isinstance(padding, Sequence) and len(padding) == rank:
-    pairs = []
-    for p in padding:
-      if isinstance(p, int) and not isinstance(p, bool):
-        pairs.append((p, p))
-      elif isinstance(p, Sequence) and len(p) == 2 and all(isinstance(v, int) for v in p):
-        pairs.append((int(p[0]), int(p[1])))
-      else:
-        break
-    if len(pairs) == rank:
-      return pairs
-  raise ValueError(f'Invalid padding format {padding!r}: expected a string, an int, or a '
-                   f'sequence of length {rank} whose elements are ints or (low, high) pairs.')
+    pairs = [_as_pair(p) for p in padding]
+    if all(pair is not None for pair in pairs):
+      return pairs  # type: ignore[return-value]
+  raise ValueError(f'Invalid padding format: {padding}, should be str, int,'
+                   f' or a sequence of len {rank} where each element is an'
+                   ' int or pair of ints.')
 
 
 def conv_dimension_numbers(ndim: int) -> lax.ConvDimensionNumbers:

@@ -11,21 +11,17 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
-from flaxen._src.linen._layer_utils import layer_error
+from flaxen._src.linen._layer_utils import input_hint, layer_error
 from flaxen._src.linen.dtypes import promote_dtype
 from flaxen._src.linen.module.module import Module
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, Dtype, Initializer, PromoteDtypeFn
 
-__all__ = ['Embed']
+__all__ = ['Embed', 'default_embed_init']
 
-Array = Any
-Dtype = Any
 default_embed_init = initializers.variance_scaling(1.0, 'fan_in', 'normal', out_axis=0)
 
 
@@ -54,8 +50,8 @@ class Embed(Module):
   features: int
   dtype: Dtype | None = None
   param_dtype: Dtype = jnp.float32
-  embedding_init: Callable[..., Any] = default_embed_init
-  promote_dtype: Callable[..., Any] = promote_dtype
+  embedding_init: Initializer = default_embed_init
+  promote_dtype: PromoteDtypeFn = promote_dtype
 
   def setup(self):
     self.embedding = self.param('embedding', self.embedding_init,
@@ -75,8 +71,8 @@ class Embed(Module):
     """
     inputs = jnp.asarray(inputs)
     if not jnp.issubdtype(inputs.dtype, jnp.integer):
-      raise layer_error(self, f'input type must be an integer or unsigned integer, got '
-                              f'{inputs.dtype}.')
+      raise layer_error(self, 'Input type must be an integer or unsigned integer.',
+                        hint=f'got {inputs.dtype}')
     (embedding,) = self.promote_dtype(self.embedding, dtype=self.dtype, inexact=False)
     if self.num_embeddings == 1:
       return jnp.broadcast_to(embedding, inputs.shape + (self.features,))
@@ -92,8 +88,9 @@ class Embed(Module):
       Array of shape ``(..., num_embeddings)``.
     """
     query = jnp.asarray(query)
+    problem = None
     if query.ndim == 0 or query.shape[-1] != self.features:
-      raise layer_error(self, f'attend expects a query of shape (..., {self.features}), got '
-                              f'{query.shape}.')
+      problem = f'attend expects a query of shape (..., {self.features}), got {query.shape}'
     query, embedding = self.promote_dtype(query, self.embedding, dtype=self.dtype)
-    return jnp.dot(query, embedding.T)
+    with input_hint(self, problem):
+      return jnp.dot(query, embedding.T)

@@ -1,7 +1,7 @@
 """``BatchNorm``: normalization with batch statistics in training, running averages in eval.
 
-Variables: ``batch_stats/mean`` (zeros) and ``batch_stats/var`` (ones), float32,
-shaped like the feature axes and created *before* the params ``scale`` /
+Variables: ``batch_stats/mean`` (zeros) and ``batch_stats/var`` (ones), float32
+(``param_dtype`` when ``force_float32_reductions=False``), shaped like the feature axes and created *before* the params ``scale`` /
 ``bias`` (so ``batch_stats`` comes first in ``init``'s result).
 
 Invariants:
@@ -18,24 +18,20 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
-from flaxen._src.linen._layer_utils import layer_error, normalize_axes
+from flaxen._src.linen._layer_utils import canonicalize_axes
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.helpers import merge_param
 from flaxen._src.linen.module.module import Module
-from flaxen._src.linen.normalization.stats import compute_stats, normalize
+from flaxen._src.linen.normalization.stats import affine, feature_layout, layer_stats
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, Axes, Dtype, Initializer
 
 __all__ = ['BatchNorm']
-
-Array = Any
-Dtype = Any
-Initializer = Callable[..., Any]
 
 
 @set_module('flaxen.linen.normalization')
@@ -71,7 +67,7 @@ class BatchNorm(Module):
   """
 
   use_running_average: bool | None = None
-  axis: int | Sequence[int] = -1
+  axis: Axes = -1
   momentum: float = 0.99
   epsilon: float = 1e-5
   dtype: Dtype | None = None
@@ -101,32 +97,27 @@ class BatchNorm(Module):
     use_running_average = merge_param('use_running_average', self.use_running_average,
                                       use_running_average)
     x = jnp.asarray(x)
-    feature_axes = normalize_axes(self, self.axis, x.ndim, 'axis')
+    feature_axes = canonicalize_axes(x.ndim, self.axis)
     reduction_axes = tuple(i for i in range(x.ndim) if i not in feature_axes)
-    feature_shape = tuple(x.shape[ax] for ax in feature_axes)
-
-    ra_mean = self.variable('batch_stats', 'mean', lambda s: jnp.zeros(s, jnp.float32),
+    feature_shape, _ = feature_layout(self, x.shape, feature_axes)
+    # Running statistics live in float32, or in param_dtype without float32 reductions.
+    stats_dtype = jnp.float32 if self.force_float32_reductions else self.param_dtype
+    ra_mean = self.variable('batch_stats', 'mean', lambda s: jnp.zeros(s, stats_dtype),
                             feature_shape)
-    ra_var = self.variable('batch_stats', 'var', lambda s: jnp.ones(s, jnp.float32),
+    ra_var = self.variable('batch_stats', 'var', lambda s: jnp.ones(s, stats_dtype),
                            feature_shape)
-    if tuple(ra_mean.value.shape) != feature_shape:
-      raise layer_error(self, f'the stored batch_stats have feature shape '
-                              f'{tuple(ra_mean.value.shape)} but the input {x.shape} has '
-                              f'feature shape {feature_shape} on axis {self.axis}.')
 
     if use_running_average:
       mean, var = ra_mean.value, ra_var.value
+      if not self.force_float32_reductions:
+        mean, var = jnp.asarray(mean, self.param_dtype), jnp.asarray(var, self.param_dtype)
     else:
       initializing = self.is_initializing()
-      mean, var = compute_stats(
-        x, reduction_axes, dtype=self.dtype,
-        axis_name=None if initializing else self.axis_name,
-        axis_index_groups=self.axis_index_groups, use_fast_variance=self.use_fast_variance,
-        mask=mask, force_float32_reductions=self.force_float32_reductions)
+      mean, var = layer_stats(self, x, reduction_axes, mask=mask,
+                              axis_name=None if initializing else self.axis_name)
       if not initializing:
-        ra_mean.value = self.momentum * ra_mean.value + (1 - self.momentum) * mean
-        ra_var.value = self.momentum * ra_var.value + (1 - self.momentum) * var
+        keep = self.momentum
+        ra_mean.value = keep * ra_mean.value + (1 - keep) * mean
+        ra_var.value = keep * ra_var.value + (1 - keep) * var
 
-    return normalize(self, x, mean, var, reduction_axes, feature_axes, self.dtype,
-                     self.param_dtype, self.epsilon, self.use_bias, self.use_scale,
-                     self.bias_init, self.scale_init)
+    return affine(self, x, mean, var, reduction_axes=reduction_axes, feature_axes=feature_axes)

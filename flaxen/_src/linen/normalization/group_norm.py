@@ -9,24 +9,65 @@ feature axes. Both learn ``scale`` / ``bias`` shaped like the features.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
-from flaxen._src.linen._layer_utils import layer_error, normalize_axes
+from flaxen._src.linen._layer_utils import (
+  MODULO_BY_ZERO,
+  BadLayerInput,
+  canonicalize_axes,
+  layer_error,
+  layer_message,
+)
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
-from flaxen._src.linen.normalization.stats import compute_stats, normalize
+from flaxen._src.linen.normalization.stats import affine, layer_stats
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, Axes, Dtype, Initializer
 
 __all__ = ['GroupNorm', 'InstanceNorm']
 
-Array = Any
-Dtype = Any
-Axes = int | Sequence[int]
-Initializer = Callable[..., Any]
+_EITHER_GROUPS_OR_SIZE = (
+  'Either `num_groups` or `group_size` should be specified. If `group_size` is to be '
+  'specified, pass `num_groups=None` as argument to override the default `num_groups` '
+  'value of 32.')
+
+
+def _group_reduction_axes(mdl: Any, ndim: int) -> tuple[int, ...]:
+  """The canonical reduction axes; the last one must be the channel axis."""
+  requested = (mdl.reduction_axes if mdl.reduction_axes is not None
+               else [*range(1, ndim - 1), -1])
+  axes = canonicalize_axes(ndim, requested)
+  if ndim == 0:
+    raise layer_error(mdl, MODULO_BY_ZERO, ZeroDivisionError,
+                      hint='GroupNorm needs an input with a channel axis; got a scalar')
+  if axes[-1] != ndim - 1:
+    raise layer_error(mdl, 'The reduction axes must include the final dimension as this is '
+                           'assumed to be the feature axis.', hint=f'got reduction_axes {axes}')
+  return axes
+
+
+def _num_groups(mdl: Any, channels: int) -> int:
+  """Groups from ``num_groups`` or ``group_size`` (exactly one is set); they must tile the channels."""
+  if (mdl.num_groups is None) == (mdl.group_size is None):
+    raise layer_error(mdl, _EITHER_GROUPS_OR_SIZE)
+  if mdl.group_size is not None:
+    if mdl.group_size == 0:
+      raise layer_error(mdl, MODULO_BY_ZERO, ZeroDivisionError, hint='group_size is 0')
+    if channels % mdl.group_size:
+      raise layer_error(mdl, f'Number of channels ({channels}) is not multiple of the group '
+                             f'size ({mdl.group_size}).')
+    groups = channels // mdl.group_size
+  else:
+    groups = mdl.num_groups
+    if not isinstance(groups, int):
+      raise BadLayerInput(layer_message(mdl, f'num_groups must be an int, got {groups!r}'))
+  if groups <= 0 or channels % groups:
+    raise layer_error(mdl, f'Number of groups ({groups}) does not divide the number of '
+                           f'channels ({channels}).')
+  return groups
 
 
 @set_module('flaxen.linen.normalization')
@@ -85,44 +126,21 @@ class GroupNorm(Module):
       The normalized array, same shape as ``x``.
     """
     x = jnp.asarray(x)
-    if x.ndim < 2:
-      raise layer_error(self, f'expected an input of shape (batch, ..., channels), got shape '
-                              f'{x.shape}.')
-    if self.reduction_axes is not None:
-      reduction_axes = normalize_axes(self, self.reduction_axes, x.ndim, 'reduction_axes')
-    else:
-      reduction_axes = tuple(range(1, x.ndim))
-    if reduction_axes[-1] != x.ndim - 1:
-      raise layer_error(self, f'reduction_axes {reduction_axes} must end with the channels '
-                              f'axis {x.ndim - 1}.')
-    if (self.num_groups is None) == (self.group_size is None):
-      raise layer_error(self, 'either `num_groups` or `group_size` should be specified. If '
-                              '`group_size` is to be specified, pass `num_groups=None` as '
-                              'argument to override the default `num_groups` value of 32.')
+    axes = _group_reduction_axes(self, x.ndim)
     channels = x.shape[-1]
-    if self.group_size is not None:
-      if self.group_size <= 0 or channels % self.group_size:
-        raise layer_error(self, f'number of channels ({channels}) is not a multiple of the '
-                                f'group size ({self.group_size}).')
-      num_groups = channels // self.group_size
-    else:
-      num_groups = self.num_groups
-    if num_groups <= 0 or channels % num_groups:
-      raise layer_error(self, f'number of groups ({num_groups}) does not divide the number of '
-                              f'channels ({channels}).')
-    group_size = channels // num_groups
-    grouped = x.reshape(x.shape[:-1] + (num_groups, group_size))
+    groups = _num_groups(self, channels)
+    size = channels // groups
+
+    def split_channels(a: Array) -> Array:
+      return a.reshape(a.shape[:-1] + (groups, size))
+
     if mask is not None:
-      mask = mask.reshape(mask.shape[:-1] + (num_groups, group_size))
-    mean, var = compute_stats(grouped, list(reduction_axes[:-1]) + [-1], self.dtype,
-                              self.axis_name, self.axis_index_groups,
-                              use_fast_variance=self.use_fast_variance, mask=mask,
-                              force_float32_reductions=self.force_float32_reductions)
-    mean = jnp.repeat(mean, group_size, axis=-1)
-    var = jnp.repeat(var, group_size, axis=-1)
-    return normalize(self, x, mean, var, reduction_axes[:-1], (x.ndim - 1,), self.dtype,
-                     self.param_dtype, self.epsilon, self.use_bias, self.use_scale,
-                     self.bias_init, self.scale_init)
+      mask = split_channels(mask)
+    # Statistics per (example, group): over the non-channel reduction axes and
+    # the channels inside each group, then repeated back onto every channel.
+    mean, var = layer_stats(self, split_channels(x), [*axes[:-1], -1], mask=mask)
+    mean, var = (jnp.repeat(v, size, axis=-1) for v in (mean, var))
+    return affine(self, x, mean, var, reduction_axes=axes[:-1], feature_axes=(-1,))
 
 
 @set_module('flaxen.linen.normalization')
@@ -177,13 +195,11 @@ class InstanceNorm(Module):
       The normalized array, same shape as ``x``.
     """
     x = jnp.asarray(x)
-    feature_axes = normalize_axes(self, self.feature_axes, x.ndim, 'feature_axes')
+    feature_axes = canonicalize_axes(x.ndim, self.feature_axes)
     if 0 in feature_axes:
-      raise layer_error(self, 'the feature axes cannot include axis 0, which is the batch axis.')
-    reduction_axes = tuple(i for i in range(1, x.ndim) if i not in feature_axes)
-    mean, var = compute_stats(x, reduction_axes, self.dtype, self.axis_name,
-                              self.axis_index_groups, use_fast_variance=self.use_fast_variance,
-                              mask=mask, force_float32_reductions=self.force_float32_reductions)
-    return normalize(self, x, mean, var, reduction_axes, feature_axes, self.dtype,
-                     self.param_dtype, self.epsilon, self.use_bias, self.use_scale,
-                     self.bias_init, self.scale_init)
+      raise layer_error(self, 'The channel axes cannot include the leading dimension as this '
+                              'is assumed to be the batch axis.',
+                        hint=f'got feature_axes {self.feature_axes!r}')
+    reduction_axes = [ax for ax in range(1, x.ndim) if ax not in feature_axes]
+    mean, var = layer_stats(self, x, reduction_axes, mask=mask)
+    return affine(self, x, mean, var, reduction_axes=reduction_axes, feature_axes=feature_axes)

@@ -8,24 +8,18 @@ follow ``stats.compute_stats`` (float32 at least, one pass by default).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
-from flaxen._src.linen._layer_utils import normalize_axes
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
-from flaxen._src.linen.normalization.stats import compute_stats, normalize
+from flaxen._src.linen.normalization.stats import affine, layer_stats
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, Axes, Dtype, Initializer
 
 __all__ = ['LayerNorm', 'RMSNorm']
-
-Array = Any
-Dtype = Any
-Axes = int | Sequence[int]
-Initializer = Callable[..., Any]
 
 
 @set_module('flaxen.linen.normalization')
@@ -82,14 +76,9 @@ class LayerNorm(Module):
       The normalized array, same shape as ``x``.
     """
     x = jnp.asarray(x)
-    reduction_axes = normalize_axes(self, self.reduction_axes, x.ndim, 'reduction_axes')
-    feature_axes = normalize_axes(self, self.feature_axes, x.ndim, 'feature_axes')
-    mean, var = compute_stats(x, reduction_axes, self.dtype, self.axis_name,
-                              self.axis_index_groups, use_fast_variance=self.use_fast_variance,
-                              mask=mask, force_float32_reductions=self.force_float32_reductions)
-    return normalize(self, x, mean, var, reduction_axes, feature_axes, self.dtype,
-                     self.param_dtype, self.epsilon, self.use_bias, self.use_scale,
-                     self.bias_init, self.scale_init)
+    mean, var = layer_stats(self, x, self.reduction_axes, mask=mask)
+    return affine(self, x, mean, var, reduction_axes=self.reduction_axes,
+                  feature_axes=self.feature_axes)
 
 
 @set_module('flaxen.linen.normalization')
@@ -142,12 +131,6 @@ class RMSNorm(Module):
       The normalized array, same shape as ``x``.
     """
     x = jnp.asarray(x)
-    reduction_axes = normalize_axes(self, self.reduction_axes, x.ndim, 'reduction_axes')
-    feature_axes = normalize_axes(self, self.feature_axes, x.ndim, 'feature_axes')
-    mean, var = compute_stats(x, reduction_axes, self.dtype, self.axis_name,
-                              self.axis_index_groups, use_mean=False,
-                              use_fast_variance=self.use_fast_variance, mask=mask,
-                              force_float32_reductions=self.force_float32_reductions)
-    return normalize(self, x, mean, var, reduction_axes, feature_axes, self.dtype,
-                     self.param_dtype, self.epsilon, False, self.use_scale, None,
-                     self.scale_init)
+    mean, var = layer_stats(self, x, self.reduction_axes, use_mean=False, mask=mask)
+    return affine(self, x, mean, var, reduction_axes=self.reduction_axes,
+                  feature_axes=self.feature_axes, use_bias=False)

@@ -20,31 +20,41 @@ wrapped layer's params on the way in:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
+from flaxen._src.linen._layer_utils import canonicalize_axes, layer_error
 from flaxen._src.linen.dtypes import canonicalize_dtype
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
-from flaxen._src.linen.normalization.stats import Axes, canonicalize_axes, l2_normalize
+from flaxen._src.linen.normalization.stats import feature_layout, l2_normalize
+from flaxen._src.linen.transforms import map_variables
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, Axes, Dtype, Initializer
 
 __all__ = ['SpectralNorm', 'WeightNorm']
 
-Array = Any
-Dtype = Any
+
+def power_iteration(w: Array, u: Array, steps: int, eps: float) -> tuple[Array, Array]:
+  """``steps`` rounds of ``v <- normalize(u w^T)``, ``u <- normalize(v w)``.
+
+  Returns the final ``(u, v)`` with gradients stopped (they only estimate the
+  top singular vectors; the gradient flows through ``w``).
+  """
+  v = None
+  for _ in range(steps):
+    v = l2_normalize(u @ w.T, eps=eps)
+    u = l2_normalize(v @ w, eps=eps)
+  return jax.lax.stop_gradient(u), jax.lax.stop_gradient(v)
 
 
-def _map_variables() -> Callable[..., Any]:
-  # Imported on first use: the transforms bridge sits beside the layers in
-  # flaxen._src.linen and itself imports the Module system.
-  from flaxen._src.linen.transforms import map_variables
-
-  return map_variables
+def top_singular_value(w: Array, u: Array, v: Array) -> Array:
+  """The Rayleigh-quotient estimate ``v w u^T`` of ``w``'s largest singular value."""
+  return ((v @ w) @ u.T)[0, 0]
 
 
 def _path_name(layer_name: str, path: tuple[Any, ...]) -> str:
@@ -98,50 +108,42 @@ class SpectralNorm(Module):
       The wrapped layer's output.
     """
 
-    map_variables = _map_variables()
-
-    def forward(layer: Module) -> Any:
+    def layer_forward(layer: Module) -> Any:
       return layer(*args, **kwargs)
 
     def trans_in(variables: Any) -> Any:
       return jax.tree_util.tree_map_with_path(
-        lambda path, v: self._normalize(path, v, update_stats), variables)
+        lambda path, v: self._spectral_normalize(path, v, update_stats), variables)
 
-    return map_variables(forward, trans_in_fn=trans_in, init=self.is_initializing(),
+    return map_variables(layer_forward, trans_in_fn=trans_in, init=self.is_initializing(),
                          mutable=True)(self.layer_instance)
 
-  def _normalize(self, path: tuple[Any, ...], vs: Array, update_stats: bool) -> Array:
-    value = jnp.asarray(vs)
-    shape = value.shape
-    if value.ndim <= 1 or self.n_steps < 1:
-      return value
-    if value.ndim > 2:
+  def _spectral_normalize(self, path: tuple[Any, ...], vs: Array, update_stats: bool) -> Array:
+    w = jnp.asarray(vs)
+    if w.ndim <= 1 or self.n_steps < 1:
+      return w
+    original_shape = w.shape
+    if w.ndim > 2:
       if self.error_on_non_matrix:
-        raise ValueError(f'SpectralNorm "{self.layer_instance.name}": param '
-                         f'{_path_name(self.layer_instance.name, path)} is {value.ndim}-D but '
-                         'error_on_non_matrix is True.')
-      value = value.reshape((-1, shape[-1]))
+        raise layer_error(self, f'Input is {w.ndim}D but error_on_non_matrix is True',
+                          hint=f'param {_path_name(self.layer_instance.name, path)} has shape '
+                               f'{original_shape}')
+      w = w.reshape((-1, original_shape[-1]))
     name = _path_name(self.layer_instance.name, path)
-    u_shape = (1, value.shape[-1])
-    u_var = self.variable(self.collection_name, name + '/u',
-                          lambda: jax.random.normal(self.make_rng('params'), u_shape,
-                                                    self.param_dtype))
-    sigma_var = self.variable(self.collection_name, name + '/sigma', jnp.ones, (),
-                              self.param_dtype)
-    u = u_var.value
-    v = None
-    for _ in range(self.n_steps):
-      v = l2_normalize(jnp.matmul(u, value.transpose([1, 0])), eps=self.epsilon)
-      u = l2_normalize(jnp.matmul(v, value), eps=self.epsilon)
-    u = jax.lax.stop_gradient(u)
-    v = jax.lax.stop_gradient(v)
-    sigma = jnp.matmul(jnp.matmul(v, value), jnp.transpose(u))[0, 0]
-    value = value / jnp.where(sigma != 0, sigma, 1)
+    u_init_shape = (1, w.shape[-1])
+    u_store = self.variable(
+      self.collection_name, name + '/u',
+      lambda: jax.random.normal(self.make_rng('params'), u_init_shape, self.param_dtype))
+    sigma_store = self.variable(self.collection_name, name + '/sigma', jnp.ones, (),
+                                self.param_dtype)
+    u, v = power_iteration(w, u_store.value, self.n_steps, self.epsilon)
+    sigma = top_singular_value(w, u, v)
+    w = w / jnp.where(sigma != 0, sigma, 1)
     if update_stats:
-      u_var.value = u
-      sigma_var.value = sigma
-    dtype = canonicalize_dtype(vs, u, v, sigma, dtype=self.dtype)
-    return jnp.asarray(value.reshape(shape), dtype)
+      u_store.value = u
+      sigma_store.value = sigma
+    out_dtype = canonicalize_dtype(vs, u, v, sigma, dtype=self.dtype)
+    return jnp.asarray(w.reshape(original_shape), out_dtype)
 
 
 @set_module('flaxen.linen.normalization')
@@ -174,7 +176,7 @@ class WeightNorm(Module):
   dtype: Dtype | None = None
   param_dtype: Dtype = jnp.float32
   use_scale: bool = True
-  scale_init: Callable[..., Any] = initializers.ones
+  scale_init: Initializer = initializers.ones
   feature_axes: Axes | None = -1
   variable_filter: Iterable[str] | None = dataclasses.field(default_factory=lambda: {'kernel'})
 
@@ -190,37 +192,27 @@ class WeightNorm(Module):
       The wrapped layer's output.
     """
 
-    map_variables = _map_variables()
-
-    def forward(layer: Module) -> Any:
+    def layer_forward(layer: Module) -> Any:
       return layer(*args, **kwargs)
 
     def trans_in(variables: Any) -> Any:
-      return jax.tree_util.tree_map_with_path(self._normalize, variables)
+      return jax.tree_util.tree_map_with_path(self._l2_normalize, variables)
 
-    return map_variables(forward, trans_in_fn=trans_in,
+    return map_variables(layer_forward, trans_in_fn=trans_in,
                          init=self.is_initializing())(self.layer_instance)
 
-  def _normalize(self, path: tuple[Any, ...], vs: Array) -> Array:
-    value = jnp.asarray(vs)
+  def _l2_normalize(self, path: tuple[Any, ...], vs: Array) -> Array:
+    w = jnp.asarray(vs)
     name = _path_name(self.layer_instance.name, path)
-    if self.variable_filter and not any(f in name for f in self.variable_filter):
-      return value
-    if self.feature_axes is None:
-      feature_axes: tuple[int, ...] = ()
-    else:
-      feature_axes = canonicalize_axes(value.ndim, self.feature_axes)
-    reduction_axes = tuple(i for i in range(value.ndim) if i not in feature_axes)
-    full_shape = [1] * value.ndim
-    scale_shape = []
-    for ax in feature_axes:
-      full_shape[ax] = value.shape[ax]
-      scale_shape.append(value.shape[ax])
-    value_bar = l2_normalize(value, axis=reduction_axes, eps=self.epsilon)
-    args = [vs]
-    if self.use_scale:
-      scale = self.param(name + '/scale', self.scale_init, tuple(scale_shape),
-                         self.param_dtype).reshape(full_shape)
-      value_bar = value_bar * scale
-      args.append(scale)
-    return jnp.asarray(value_bar, canonicalize_dtype(*args, dtype=self.dtype))
+    selected = not self.variable_filter or any(f in name for f in self.variable_filter)
+    if not selected:
+      return w
+    keep = () if self.feature_axes is None else canonicalize_axes(w.ndim, self.feature_axes)
+    scale_shape, scale_full_shape = feature_layout(self, w.shape, keep)
+    direction = l2_normalize(w, axis=tuple(ax for ax in range(w.ndim) if ax not in keep),
+                             eps=self.epsilon)
+    if not self.use_scale:
+      return jnp.asarray(direction, canonicalize_dtype(vs, dtype=self.dtype))
+    scale = self.param(name + '/scale', self.scale_init, scale_shape, self.param_dtype)
+    scale = scale.reshape(scale_full_shape)
+    return jnp.asarray(direction * scale, canonicalize_dtype(vs, scale, dtype=self.dtype))

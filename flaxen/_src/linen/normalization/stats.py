@@ -1,17 +1,30 @@
-"""The arithmetic shared by the normalization layers: statistics and the affine rescale.
+"""The arithmetic every normalization layer shares: statistics and the learned affine map.
 
-Order of operations (kept identical to the reference, see DESIGN §5):
-  1. the input is cast to at least float32 (``promote_types(dtype, float32)``:
-     half precision is lifted, float64/complex kept);
-  2. ``E[x]`` and ``E[|x|²]`` are computed from the *same* input in one pass
-     (under an ``axis_name`` they are stacked and ``pmean``-ed together);
-  3. ``var = max(0, E[|x|²] - |E[x]|²)``; with ``use_fast_variance=False``
-     the two-pass ``E[|x - E[x]|²]`` is used instead;
-  4. ``y = (x - mean) * (rsqrt(var + eps) * scale) + bias``, then cast to the
-     layer's ``dtype`` (inferred from the input and the params when ``None``).
+Two steps, each a function of the calling layer (whose fields it reads:
+``dtype``, ``param_dtype``, ``epsilon``, ``use_scale``/``use_bias``,
+``scale_init``/``bias_init``, ``axis_name``, ``axis_index_groups``,
+``use_fast_variance``, ``force_float32_reductions``):
 
-``scale`` and ``bias`` are params shaped like the feature axes (not broadcast),
-reshaped to full rank before use (no implicit rank promotion).
+``layer_stats(mdl, x, axes, ...)`` -> ``(mean, var)`` over ``axes``
+  1. the working dtype is ``mdl.dtype`` (or the input's) lifted to at least
+     float32 when ``force_float32_reductions`` (half precision is lifted,
+     float64/complex kept) and ``x`` is cast to it;
+  2. ``E[x]`` and ``E[|x|^2]`` come from the *same* input in one pass (DESIGN
+     §5: this order is measurably faster under XLA); under an ``axis_name`` the
+     two means are stacked and averaged across devices with a single ``pmean``;
+  3. ``var = max(0, E[|x|^2] - |E[x]|^2)``, or the two-pass
+     ``E[|x - E[x]|^2]`` when ``use_fast_variance=False``; RMSNorm
+     (``use_mean=False``) takes ``var = E[|x|^2]`` and a zero mean.
+
+``affine(mdl, x, mean, var, reduction_axes=..., feature_axes=...)``
+  ``(x - mean) * (rsqrt(var + eps) * scale) + bias`` in that order, with the
+  params ``scale`` then ``bias`` shaped like the feature axes (reshaped to full
+  rank, never broadcast implicitly); without float32 reductions they are used
+  in ``param_dtype``. The result is cast to the layer's dtype (inferred from
+  the input and the params when ``dtype`` is None).
+
+Axes are canonicalized by ``_layer_utils.canonicalize_axes`` (the reference's
+way: negative axes shifted once, duplicates dropped through a set).
 """
 
 from __future__ import annotations
@@ -19,119 +32,165 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
+from flaxen._src.linen._layer_utils import canonicalize_axes, check_axes_index
 from flaxen._src.linen.dtypes import canonicalize_dtype
+from flaxen._src.typing import Array, Axes, Dtype
 
-Array = Any
-Axes = int | Sequence[int]
-
-
-def canonicalize_axes(ndim: int, axes: Axes) -> tuple[int, ...]:
-  """Maps ``axes`` (int or sequence, possibly negative) into sorted-as-given ``range(ndim)``."""
-  if not isinstance(axes, Sequence):
-    axes = (axes,)
-  out = []
-  for ax in axes:
-    ax = int(ax)
-    if not -ndim <= ax < ndim:
-      raise ValueError(f'axis {ax} is out of range for an input of rank {ndim}.')
-    out.append(ax % ndim)
-  return tuple(out)
+_FROM_LAYER: Any = object()  # "read this setting from the layer"
 
 
 def abs_sq(x: Array) -> Array:
-  """``|x|²`` elementwise (real inputs: ``x²``; complex: ``re² + im²``)."""
-  if jnp.iscomplexobj(x):
-    return lax.square(lax.real(x)) + lax.square(lax.imag(x))
-  return lax.square(x)
+  """``|x|^2`` elementwise: ``x^2`` for real inputs, ``re^2 + im^2`` for complex ones."""
+  if not jnp.iscomplexobj(x):
+    return lax.square(x)
+  return lax.square(lax.real(x)) + lax.square(lax.imag(x))
 
 
-def compute_stats(x: Array, axes: Axes, dtype: Any, axis_name: str | None = None,
+def _working_dtype(x: Array, dtype: Dtype | None, force_float32: bool) -> Any:
+  chosen = jnp.result_type(x) if dtype is None else dtype
+  return jnp.promote_types(chosen, jnp.float32) if force_float32 else chosen
+
+
+class _Averager:
+  """Means over fixed axes (optionally masked), then averaged across ``axis_name`` devices."""
+
+  def __init__(self, axes: tuple[int, ...], mask: Array | None, axis_name: str | None,
+               axis_index_groups: Any):
+    self.axes = axes
+    self.where = None if mask is None else jnp.asarray(mask, dtype=bool)
+    self.axis_name = axis_name
+    self.groups = axis_index_groups
+
+  def local(self, v: Array) -> Array:
+    return v.mean(self.axes, where=self.where)
+
+  def one(self, v: Array) -> Array:
+    m = self.local(v)
+    if self.axis_name is None:
+      return m
+    return lax.pmean(m, self.axis_name, axis_index_groups=self.groups)
+
+  def two(self, a: Array, b: Array) -> tuple[Array, Array]:
+    """Both means; across devices they travel as one stacked ``pmean``."""
+    ma, mb = self.local(a), self.local(b)
+    if self.axis_name is None:
+      return ma, mb
+    both = lax.pmean(jnp.stack((ma, mb), axis=0), self.axis_name,
+                     axis_index_groups=self.groups)
+    return both[0], both[1]
+
+
+def compute_stats(x: Array, axes: Axes, *, dtype: Dtype | None, axis_name: str | None = None,
                   axis_index_groups: Any = None, use_mean: bool = True,
                   use_fast_variance: bool = True, mask: Array | None = None,
                   force_float32_reductions: bool = True) -> tuple[Array, Array]:
-  """Computes ``(mean, var)`` of ``x`` over ``axes``.
+  """``(mean, var)`` of ``x`` over ``axes``, in the order the module docstring gives.
 
   Args:
     x: input array.
     axes: axes to reduce.
     dtype: computation dtype hint (``None``: the input's dtype).
-    axis_name: if set, the statistics are averaged over this named axis
-      (``pmap``/``vmap``/``shard_map``) with ``lax.pmean``.
-    axis_index_groups: device groups for the ``pmean``.
-    use_mean: if False (RMSNorm), the mean is zero and var is ``E[|x|²]``.
-    use_fast_variance: one-pass ``E[|x|²] - |E[x]|²`` (True) or two-pass.
+    axis_name: average the statistics over this named axis (``pmap``/``shard_map``).
+    axis_index_groups: device groups for that average.
+    use_mean: False for RMSNorm (zero mean, ``var = E[|x|^2]``).
+    use_fast_variance: one-pass (True) or two-pass variance.
     mask: boolean array broadcastable to ``x``; only True entries count.
-    force_float32_reductions: lift half-precision to float32 for the reductions.
+    force_float32_reductions: lift half precision to float32 for the reductions.
 
   Returns:
     ``(mean, var)``, both with the reduced axes removed.
   """
-  if dtype is None:
-    dtype = jnp.result_type(x)
-  if force_float32_reductions:
-    dtype = jnp.promote_types(dtype, jnp.float32)
-  x = jnp.asarray(x, dtype)
-  axes = canonicalize_axes(x.ndim, axes)
-
-  def mean(*xs: Array) -> Array | tuple[Array, ...]:
-    mus = tuple(v.mean(axes, where=mask) for v in xs)
-    if axis_name is not None:
-      if len(mus) > 1:
-        stacked = lax.pmean(jnp.stack(mus, axis=0), axis_name,
-                            axis_index_groups=axis_index_groups)
-        mus = tuple(stacked[i] for i in range(len(mus)))
-      else:
-        mus = (lax.pmean(mus[0], axis_name, axis_index_groups=axis_index_groups),)
-    return mus if len(mus) > 1 else mus[0]
-
+  work = _working_dtype(x, dtype, force_float32_reductions)
+  x = x.astype(work) if isinstance(x, jax.Array) else jnp.asarray(x, work)
+  avg = _Averager(canonicalize_axes(x.ndim, axes), mask, axis_name, axis_index_groups)
   if not use_mean:
-    var = mean(abs_sq(x))
+    var = avg.one(abs_sq(x))
     return jnp.zeros_like(var), var
-  if use_fast_variance:
-    mu, mu2 = mean(x, abs_sq(x))
-    return mu, jnp.maximum(0.0, mu2 - abs_sq(mu))
-  mu = mean(x)
-  return mu, mean(abs_sq(x - jnp.expand_dims(mu, axes)))
+  if not use_fast_variance:
+    mean = avg.one(x)
+    return mean, avg.one(abs_sq(x - jnp.expand_dims(mean, avg.axes)))
+  mean, mean_sq = avg.two(x, abs_sq(x))
+  # The one-pass difference can dip below zero by round-off.
+  return mean, jnp.maximum(0.0, mean_sq - abs_sq(mean))
 
 
-def normalize(mdl: Any, x: Array, mean: Array, var: Array, reduction_axes: Axes,
-              feature_axes: Axes, dtype: Any, param_dtype: Any, epsilon: float, use_bias: bool,
-              use_scale: bool, bias_init: Any, scale_init: Any) -> Array:
-  """Normalizes ``x`` with the given statistics and applies the learned scale/bias.
+def layer_stats(mdl: Any, x: Array, axes: Axes, *, use_mean: bool = True,
+                mask: Array | None = None, axis_name: Any = _FROM_LAYER) -> tuple[Array, Array]:
+  """``compute_stats`` with the settings of the normalization layer ``mdl``.
 
-  Creates params ``scale`` then ``bias`` (each optional) on ``mdl``, shaped
-  like the feature axes of ``x``.
+  ``axis_name`` overrides ``mdl.axis_name`` (BatchNorm passes ``None`` while
+  initializing, so ``init`` works outside ``pmap``).
+  """
+  x = jnp.asarray(x)
+  check_axes_index(mdl, x.shape, canonicalize_axes(x.ndim, axes), 'the reduction axes')
+  return compute_stats(
+    x, axes, dtype=mdl.dtype,
+    axis_name=mdl.axis_name if axis_name is _FROM_LAYER else axis_name,
+    axis_index_groups=mdl.axis_index_groups, use_mean=use_mean,
+    use_fast_variance=mdl.use_fast_variance, mask=mask,
+    force_float32_reductions=mdl.force_float32_reductions)
+
+
+def feature_layout(mdl: Any, shape: Sequence[int], feature_axes: Sequence[int]
+                   ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+  """``(param_shape, full_shape)`` of per-feature params: the feature sizes, and the
+  same laid out at full rank with 1 on every other axis.
+
+  Both are tuples (hashable: the apply-time shape check caches on them).
+  """
+  check_axes_index(mdl, shape, feature_axes, 'the feature axes')
+  full_shape = [1] * len(shape)
+  for ax in feature_axes:
+    full_shape[ax] = shape[ax]
+  return tuple(shape[ax] for ax in feature_axes), tuple(full_shape)
+
+
+def _affine_param(mdl: Any, name: str, init: Any, param_shape: tuple[int, ...],
+                  full_shape: tuple[int, ...]) -> Array:
+  value = mdl.param(name, init, param_shape, mdl.param_dtype).reshape(full_shape)
+  if not mdl.force_float32_reductions:
+    value = jnp.asarray(value, mdl.param_dtype)
+  return value
+
+
+def affine(mdl: Any, x: Array, mean: Array, var: Array, *, reduction_axes: Axes,
+           feature_axes: Axes, use_bias: bool | None = None) -> Array:
+  """Normalizes ``x`` with ``(mean, var)`` and applies the layer's learned scale and bias.
+
+  Args:
+    mdl: the normalization layer; its params ``scale``/``bias`` are created here.
+    x: the input.
+    mean: statistics with the ``reduction_axes`` removed.
+    var: likewise.
+    reduction_axes: the axes the statistics were reduced over.
+    feature_axes: the axes that carry one scale/bias entry per feature.
+    use_bias: overrides ``mdl.use_bias`` (layers without the field pass False).
 
   Returns:
-    ``(x - mean) * rsqrt(var + epsilon) * scale + bias`` in the layer dtype.
+    The normalized array in the layer's dtype.
   """
-  reduction_axes = canonicalize_axes(x.ndim, reduction_axes)
-  feature_axes = canonicalize_axes(x.ndim, feature_axes)
-  full_shape = [1] * x.ndim
-  param_shape = []
-  for ax in feature_axes:
-    full_shape[ax] = x.shape[ax]
-    param_shape.append(x.shape[ax])
-  mean = jnp.expand_dims(mean, reduction_axes)
-  var = jnp.expand_dims(var, reduction_axes)
-  y = x - mean
-  mul = lax.rsqrt(var + epsilon)
-  args = [x]
-  if use_scale:
-    scale = mdl.param('scale', scale_init, tuple(param_shape), param_dtype).reshape(full_shape)
-    mul *= scale
-    args.append(scale)
-  y *= mul
-  if use_bias:
-    bias = mdl.param('bias', bias_init, tuple(param_shape), param_dtype).reshape(full_shape)
-    y += bias
-    args.append(bias)
-  return jnp.asarray(y, canonicalize_dtype(*args, dtype=dtype))
+  reduced = canonicalize_axes(x.ndim, reduction_axes)
+  param_shape, full_shape = feature_layout(mdl, x.shape, canonicalize_axes(x.ndim, feature_axes))
+  mean, var = jnp.expand_dims(mean, reduced), jnp.expand_dims(var, reduced)
+  centered = x - mean
+  factor = lax.rsqrt(var + mdl.epsilon)
+  used = [x]
+  if mdl.use_scale:
+    scale = _affine_param(mdl, 'scale', mdl.scale_init, param_shape, full_shape)
+    factor = factor * scale
+    used.append(scale)
+  y = centered * factor
+  if mdl.use_bias if use_bias is None else use_bias:
+    bias = _affine_param(mdl, 'bias', mdl.bias_init, param_shape, full_shape)
+    y = y + bias
+    used.append(bias)
+  return jnp.asarray(y, canonicalize_dtype(*used, dtype=mdl.dtype))
 
 
 def l2_normalize(x: Array, axis: Axes | None = None, eps: float = 1e-12) -> Array:
-  """``x / sqrt(sum(x², axis) + eps)`` (computed as a multiplication by ``rsqrt``)."""
+  """``x / sqrt(sum(x^2, axis) + eps)``, computed as a multiplication by ``rsqrt``."""
   return x * lax.rsqrt((x * x).sum(axis=axis, keepdims=True) + eps)

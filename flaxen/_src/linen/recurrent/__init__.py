@@ -5,9 +5,15 @@
 two-direction wrapper. The public façade is ``flaxen.linen.recurrent``.
 """
 
-from flaxen._src.linen.recurrent.base import RNNCellBase
-from flaxen._src.linen.recurrent.bidirectional import Bidirectional
-from flaxen._src.linen.recurrent.conv_lstm import ConvLSTMCell
-from flaxen._src.linen.recurrent.gated import GRUCell, MGUCell, SimpleCell
-from flaxen._src.linen.recurrent.lstm import LSTMCell, OptimizedLSTMCell
-from flaxen._src.linen.recurrent.rnn import RNN, flip_sequences
+from flaxen._src.linen.recurrent.base import RNNCellBase as RNNCellBase
+from flaxen._src.linen.recurrent.bidirectional import Bidirectional as Bidirectional
+from flaxen._src.linen.recurrent.bidirectional import RNNBase as RNNBase
+from flaxen._src.linen.recurrent.conv_lstm import ConvLSTMCell as ConvLSTMCell
+from flaxen._src.linen.recurrent.gated import GRUCell as GRUCell
+from flaxen._src.linen.recurrent.gated import MGUCell as MGUCell
+from flaxen._src.linen.recurrent.gated import SimpleCell as SimpleCell
+from flaxen._src.linen.recurrent.lstm import DenseParams as DenseParams
+from flaxen._src.linen.recurrent.lstm import LSTMCell as LSTMCell
+from flaxen._src.linen.recurrent.lstm import OptimizedLSTMCell as OptimizedLSTMCell
+from flaxen._src.linen.recurrent.rnn import RNN as RNN
+from flaxen._src.linen.recurrent.rnn import flip_sequences as flip_sequences

@@ -1,4 +1,4 @@
-"""The recurrent-cell interface: ``RNNCellBase``.
+"""The recurrent-cell interface: ``RNNCellBase``, and how cells build their first carry.
 
 A cell is a Module called as ``cell(carry, inputs) -> (new_carry, outputs)`` on
 a single time step. ``RNN`` scans it over time, so every cell also tells how to
@@ -10,18 +10,47 @@ build its initial carry and how many trailing axes of an input are features:
   key, x.shape)``) and is excluded from method wrapping (``nowrap``).
 * ``num_feature_axes`` is 1 for vector cells and ``len(kernel_size) + 1`` for
   convolutional ones; everything before those axes (and the time axis) is batch.
+
+Cells take their hidden size from the carry they are given (``h.shape[-1]``),
+not from ``features``: ``features`` only sizes the carry ``initialize_carry``
+builds. A carry of another size is accepted, as in the reference.
+
+``carry_parts`` builds the carry arrays from ``carry_init``: one array from the
+key itself, or several (the ``(c, h)`` pair of LSTMs) from one split key each.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jax
+
 from flaxen._src.linen.module import Module, nowrap
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, PRNGKey
 
-Array = Any
-PRNGKey = Any
+# The reference's names for the pieces a recurrent layer passes around.
 Carry = Any
+CarryHistory = Any
+Output = Any
+
+
+def carry_parts(cell: Any, rng: PRNGKey, mem_shape: tuple[int, ...], count: int
+                ) -> Array | tuple[Array, ...]:
+  """``count`` carry arrays of ``mem_shape`` from ``cell.carry_init`` in ``cell.param_dtype``.
+
+  ``count == 1`` uses ``rng`` directly and returns a bare array; otherwise
+  ``rng`` is split into ``count`` keys, one per array, returned as a tuple.
+  """
+  if count == 1:
+    return cell.carry_init(rng, mem_shape, cell.param_dtype)
+  keys = jax.random.split(rng, count)
+  return tuple(cell.carry_init(k, mem_shape, cell.param_dtype) for k in keys)
+
+
+def vector_mem_shape(cell: Any, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+  """A vector cell's carry shape: the input's batch axes, then ``features``."""
+  return tuple(input_shape[:-1]) + (cell.features,)
 
 
 @set_module('flaxen.linen')
@@ -44,8 +73,7 @@ class RNNCellBase(Module):
       The initial carry (an array or a tuple of arrays).
     """
     raise NotImplementedError(
-      f'{type(self).__name__} does not implement initialize_carry(rng, input_shape).'
-    )
+      f'{type(self).__name__} does not implement initialize_carry(rng, input_shape).')
 
   @property
   def num_feature_axes(self) -> int:

@@ -13,16 +13,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
 import jax
 import jax.numpy as jnp
 
-from flaxen._src.linen.attention.checks import BadLayerInput, module_where
+from flaxen._src.linen._layer_utils import describe
 from flaxen._src.linen.module import Module
+from flaxen._src.linen.recurrent.base import Carry, Output
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, PRNGKey
 
-Array = Any
+
+@set_module('flaxen.linen.recurrent')
+class RNNBase(Protocol):
+  """What ``Bidirectional`` needs of each direction: ``RNN``'s call signature."""
+
+  def __call__(
+    self,
+    inputs: Array,
+    *,
+    initial_carry: Carry | None = None,
+    init_key: PRNGKey | None = None,
+    seq_lengths: Array | None = None,
+    return_carry: bool | None = None,
+    time_major: bool | None = None,
+    reverse: bool | None = None,
+    keep_order: bool | None = None,
+  ) -> Output | tuple[Carry, Output]: ...
 
 
 def _concatenate(a: Array, b: Array) -> Array:
@@ -52,8 +70,8 @@ class Bidirectional(Module):
     (2, 5, 8)
   """
 
-  forward_rnn: Any
-  backward_rnn: Any
+  forward_rnn: RNNBase
+  backward_rnn: RNNBase
   merge_fn: Callable[[Array, Array], Array] = _concatenate
   time_major: bool = False
   return_carry: bool = False
@@ -62,8 +80,8 @@ class Bidirectional(Module):
     self,
     inputs: Array,
     *,
-    initial_carry: Any = None,
-    init_key: Any = None,
+    initial_carry: Carry | None = None,
+    init_key: PRNGKey | None = None,
     seq_lengths: Array | None = None,
     return_carry: bool | None = None,
     time_major: bool | None = None,
@@ -88,34 +106,22 @@ class Bidirectional(Module):
     del reverse, keep_order  # each direction is fixed
     time_major = self.time_major if time_major is None else time_major
     return_carry = self.return_carry if return_carry is None else return_carry
-    if init_key is not None:
-      key_forward, key_backward = jax.random.split(init_key)
-    else:
-      key_forward = key_backward = None
+    keys = (None, None) if init_key is None else tuple(jax.random.split(init_key))
+    carries = (None, None)
     if initial_carry is not None:
-      if not isinstance(initial_carry, (tuple, list)) or len(initial_carry) != 2:
-        raise BadLayerInput(
-          f'{module_where(self)}: initial_carry must be a (forward_carry, backward_carry) '
-          f'pair; got {type(initial_carry).__name__}.'
-        )
-      carry_forward, carry_backward = initial_carry
-    else:
-      carry_forward = carry_backward = None
+      forward_carry, backward_carry = initial_carry  # a pair, as in the reference
+      carries = (forward_carry, backward_carry)
     if self.forward_rnn is self.backward_rnn:
-      logging.warning(
-        'forward_rnn and backward_rnn of %s are the same object: both directions will share '
-        'parameters. Pass two RNN instances for independent directions.', module_where(self)
-      )
-
-    carry_forward, outputs_forward = self.forward_rnn(
-      inputs, initial_carry=carry_forward, init_key=key_forward, seq_lengths=seq_lengths,
-      return_carry=True, time_major=time_major, reverse=False,
-    )
-    carry_backward, outputs_backward = self.backward_rnn(
-      inputs, initial_carry=carry_backward, init_key=key_backward, seq_lengths=seq_lengths,
-      return_carry=True, time_major=time_major, reverse=True, keep_order=True,
-    )
-    outputs = jax.tree_util.tree_map(self.merge_fn, outputs_forward, outputs_backward)
-    if return_carry:
-      return (carry_forward, carry_backward), outputs
-    return outputs
+      logging.warning('%s: forward_rnn and backward_rnn is the same object, so they will share '
+                      'parameters.', describe(self))
+    # (rnn, its half of the carry and key, whether it runs backwards)
+    runs = zip((self.forward_rnn, self.backward_rnn), carries, keys, (False, True))
+    final_carries, outputs = [], []
+    for rnn, carry, key, backwards in runs:
+      extra = {'keep_order': True} if backwards else {}
+      carry, out = rnn(inputs, initial_carry=carry, init_key=key, seq_lengths=seq_lengths,
+                       return_carry=True, time_major=time_major, reverse=backwards, **extra)
+      final_carries.append(carry)
+      outputs.append(out)
+    merged = jax.tree_util.tree_map(self.merge_fn, *outputs)
+    return (tuple(final_carries), merged) if return_carry else merged

@@ -15,33 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
-import jax
 import jax.numpy as jnp
 
 from flaxen._src.linen.activation import sigmoid, tanh
-from flaxen._src.linen.attention.checks import BadLayerInput, module_where
 from flaxen._src.linen.initializers import zeros_init
 from flaxen._src.linen.linear import Conv
 from flaxen._src.linen.module import compact, nowrap
-from flaxen._src.linen.recurrent.base import RNNCellBase
-from flaxen._src.linen.recurrent.checks import check_step, split_pair
+from flaxen._src.linen.recurrent.base import RNNCellBase, carry_parts
 from flaxen._src.public import set_module
-
-Array = Any
-Dtype = Any
-Initializer = Any
-
-
-def _kernel_rank(cell: Any) -> int:
-  """Number of spatial axes of ``cell.kernel_size``; a clear error if it is not a sequence."""
-  if isinstance(cell.kernel_size, int) or not isinstance(cell.kernel_size, Sequence):
-    raise BadLayerInput(
-      f'{module_where(cell)}: kernel_size must be a sequence of ints, e.g. (3, 3); got '
-      f'{cell.kernel_size!r}.'
-    )
-  return len(cell.kernel_size)
+from flaxen._src.typing import Array, Dtype, Initializer, PRNGKey
 
 
 @set_module('flaxen.linen')
@@ -80,36 +63,30 @@ class ConvLSTMCell(RNNCellBase):
   @compact
   def __call__(self, carry: tuple[Array, Array], inputs: Array):
     """One step: ``((c, h), x) -> ((c', h'), h')``."""
-    c, h = split_pair(self, carry)
-    check_step(self, (c, h), inputs, num_feature_axes=_kernel_rank(self) + 1)
+    c, h = carry
     conv = partial(Conv, features=4 * self.features, kernel_size=self.kernel_size,
                    strides=self.strides, padding=self.padding, use_bias=self.use_bias,
                    dtype=self.dtype, param_dtype=self.param_dtype)
-    gates = conv(name='ih')(inputs) + conv(name='hh')(h)
-    i, g, f, o = jnp.split(gates, indices_or_sections=4, axis=-1)
-    f = sigmoid(f + 1)
-    new_c = f * c + sigmoid(i) * tanh(g)
+    stacked = conv(name='ih')(inputs) + conv(name='hh')(h)
+    i, g, f, o = jnp.split(stacked, indices_or_sections=4, axis=-1)
+    forget = sigmoid(f + 1)  # the forget gate starts biased towards keeping
+    new_c = forget * c + sigmoid(i) * tanh(g)
     new_h = sigmoid(o) * tanh(new_c)
     return (new_c, new_h), new_h
 
   @nowrap
-  def initialize_carry(self, rng: Any, input_shape: tuple[int, ...]) -> tuple[Array, Array]:
-    """Returns ``(c, h)`` shaped ``(*batch, *spatial, features)`` for ``input_shape``."""
-    input_shape = tuple(input_shape)
-    axes = self.num_feature_axes
-    if len(input_shape) < axes:
-      raise BadLayerInput(
-        f'{module_where(self)}: initialize_carry needs an input shape with {axes - 1} spatial '
-        f'axes and a feature axis; got {input_shape}.'
-      )
-    spatial = input_shape[-axes:-1]
-    batch_dims = input_shape[: len(input_shape) - axes]
-    key_c, key_h = jax.random.split(rng)
-    mem_shape = batch_dims + spatial + (self.features,)
-    c = self.carry_init(key_c, mem_shape, self.param_dtype)
-    h = self.carry_init(key_h, mem_shape, self.param_dtype)
-    return c, h
+  def initialize_carry(self, rng: PRNGKey, input_shape: tuple[int, ...]) -> tuple[Array, Array]:
+    """Returns ``(c, h)`` shaped ``(*batch, *spatial, features)`` for ``input_shape``.
+
+    The last ``num_feature_axes`` axes of ``input_shape`` are the spatial axes
+    and the input features; the features are replaced by ``features``.
+    """
+    n = self.num_feature_axes
+    shape = tuple(input_shape)
+    mem_shape = shape[:-n] + shape[-n:-1] + (self.features,)
+    return carry_parts(self, rng, mem_shape, 2)
 
   @property
   def num_feature_axes(self) -> int:
-    return _kernel_rank(self) + 1
+    """The spatial axes (one per ``kernel_size`` entry) plus the feature axis."""
+    return len(self.kernel_size) + 1

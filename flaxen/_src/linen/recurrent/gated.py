@@ -29,27 +29,35 @@ from flaxen._src.linen.activation import sigmoid, tanh
 from flaxen._src.linen.initializers import default_kernel_init, ones_init, orthogonal, zeros_init
 from flaxen._src.linen.linear import Dense
 from flaxen._src.linen.module import compact, nowrap
-from flaxen._src.linen.recurrent.base import RNNCellBase
-from flaxen._src.linen.recurrent.checks import check_step
+from flaxen._src.linen.recurrent.base import RNNCellBase, carry_parts, vector_mem_shape
 from flaxen._src.public import set_module
-
-Array = Any
-Dtype = Any
-Initializer = Any
+from flaxen._src.typing import Array, Dtype, Initializer, PRNGKey
 
 
 class _VectorCarryCell(RNNCellBase):
   """Shared carry handling of cells whose carry is one ``(*batch, features)`` array."""
 
   @nowrap
-  def initialize_carry(self, rng: Any, input_shape: tuple[int, ...]) -> Array:
+  def initialize_carry(self, rng: PRNGKey, input_shape: tuple[int, ...]) -> Array:
     """Returns ``carry_init(rng, input_shape[:-1] + (features,), param_dtype)``."""
-    mem_shape = tuple(input_shape[:-1]) + (self.features,)  # type: ignore[attr-defined]
-    return self.carry_init(rng, mem_shape, self.param_dtype)  # type: ignore[attr-defined]
+    return carry_parts(self, rng, vector_mem_shape(self, input_shape), 1)
 
   @property
   def num_feature_axes(self) -> int:
     return 1
+
+  @nowrap
+  def projections(self, width: int, **x_extra: Any) -> tuple[Any, Any]:
+    """``(from_x, from_h)``: Dense factories for the input and recurrent terms.
+
+    Input projections use ``kernel_init`` and carry a bias; recurrent ones use
+    ``recurrent_kernel_init`` and have none unless asked per call.
+    """
+    cell: Any = self  # the concrete cells declare the fields read here
+    common = dict(features=width, dtype=cell.dtype, param_dtype=cell.param_dtype)
+    from_x = partial(Dense, use_bias=True, kernel_init=cell.kernel_init, **common, **x_extra)
+    from_h = partial(Dense, use_bias=False, kernel_init=cell.recurrent_kernel_init, **common)
+    return from_x, from_h
 
 
 @set_module('flaxen.linen')
@@ -82,20 +90,13 @@ class GRUCell(_VectorCarryCell):
   def __call__(self, carry: Array, inputs: Array):
     """One GRU step: ``(h, x) -> (h', h')``."""
     h = carry
-    check_step(self, (h,), inputs)
-    hidden_features = h.shape[-1]
-    dense_h = partial(Dense, features=hidden_features, use_bias=False, dtype=self.dtype,
-                      param_dtype=self.param_dtype, kernel_init=self.recurrent_kernel_init,
-                      bias_init=self.bias_init)
-    dense_i = partial(Dense, features=hidden_features, use_bias=True, dtype=self.dtype,
-                      param_dtype=self.param_dtype, kernel_init=self.kernel_init,
-                      bias_init=self.bias_init)
-    r = self.gate_fn(dense_i(name='ir')(inputs) + dense_h(name='hr')(h))
-    z = self.gate_fn(dense_i(name='iz')(inputs) + dense_h(name='hz')(h))
-    n = self.activation_fn(
-      dense_i(name='in')(inputs) + r * dense_h(name='hn', use_bias=True)(h)
-    )
-    new_h = (1.0 - z) * n + z * h
+    from_x, from_h = self.projections(h.shape[-1], bias_init=self.bias_init)
+    from_h = partial(from_h, bias_init=self.bias_init)
+    reset = self.gate_fn(from_x(name='ir')(inputs) + from_h(name='hr')(h))
+    update = self.gate_fn(from_x(name='iz')(inputs) + from_h(name='hz')(h))
+    candidate = self.activation_fn(
+      from_x(name='in')(inputs) + reset * from_h(name='hn', use_bias=True)(h))
+    new_h = (1.0 - update) * candidate + update * h
     return new_h, new_h
 
 
@@ -133,23 +134,16 @@ class MGUCell(_VectorCarryCell):
   def __call__(self, carry: Array, inputs: Array):
     """One MGU step: ``(h, x) -> (h', h')``."""
     h = carry
-    check_step(self, (h,), inputs)
-    hidden_features = h.shape[-1]
-    dense_h = partial(Dense, features=hidden_features, use_bias=False, dtype=self.dtype,
-                      param_dtype=self.param_dtype, kernel_init=self.recurrent_kernel_init)
-    dense_i = partial(Dense, features=hidden_features, use_bias=True, dtype=self.dtype,
-                      param_dtype=self.param_dtype, kernel_init=self.kernel_init)
-    f = self.gate_fn(
-      dense_i(name='if', bias_init=self.forget_bias_init)(inputs) + dense_h(name='hf')(h)
-    )
-    recurrent = dense_h(name='hn', use_bias=self.reset_gate,
-                        bias_init=self.activation_bias_init)(h)
+    from_x, from_h = self.projections(h.shape[-1])
+    forget = self.gate_fn(from_x(name='if', bias_init=self.forget_bias_init)(inputs)
+                          + from_h(name='hf')(h))
+    recurrent = from_h(name='hn', use_bias=self.reset_gate,
+                       bias_init=self.activation_bias_init)(h)
     if self.reset_gate:
-      recurrent = f * recurrent
-    n = self.activation_fn(
-      dense_i(name='in', bias_init=self.activation_bias_init)(inputs) + recurrent
-    )
-    new_h = (1.0 - f) * n + f * h
+      recurrent = recurrent * forget
+    candidate = self.activation_fn(
+      from_x(name='in', bias_init=self.activation_bias_init)(inputs) + recurrent)
+    new_h = (1.0 - forget) * candidate + forget * h
     return new_h, new_h
 
 
@@ -182,15 +176,9 @@ class SimpleCell(_VectorCarryCell):
   @compact
   def __call__(self, carry: Array, inputs: Array):
     """One step: ``(h, x) -> (h', h')``."""
-    check_step(self, (carry,), inputs)
-    hidden_features = carry.shape[-1]
-    dense_h = partial(Dense, features=hidden_features, use_bias=False, dtype=self.dtype,
-                      param_dtype=self.param_dtype, kernel_init=self.recurrent_kernel_init)
-    dense_i = partial(Dense, features=hidden_features, use_bias=True, dtype=self.dtype,
-                      param_dtype=self.param_dtype, kernel_init=self.kernel_init,
-                      bias_init=self.bias_init)
-    new_carry = dense_i(name='i')(inputs) + dense_h(name='h')(carry)
+    from_x, from_h = self.projections(carry.shape[-1], bias_init=self.bias_init)
+    total = from_x(name='i')(inputs) + from_h(name='h')(carry)
     if self.residual:
-      new_carry = new_carry + carry
-    new_carry = self.activation_fn(new_carry)
+      total = total + carry
+    new_carry = self.activation_fn(total)
     return new_carry, new_carry

@@ -6,21 +6,23 @@ Both compute, for carry ``(c, h)`` and input ``x``::
   g = activation_fn(x Wig + h Whg + bg)  o = gate_fn(x Wio + h Who + bo)
   c' = f * c + i * g                     h' = o * activation_fn(c')
 
-and return ``((c', h'), h')``. Parameters are per-gate sub-modules created in
-the order ``ii, hi, if, hf, ig, hg, io, ho``: input kernels ``i*`` have no bias,
-recurrent kernels ``h*`` (``recurrent_kernel_init``, orthogonal) carry the bias.
-``OptimizedLSTMCell`` creates the very same parameters (so the two are
-interchangeable on one checkpoint) but concatenates the four kernels and runs
-two matmuls instead of eight.
+and return ``((c', h'), h')``. The hidden size is the carry's (``h.shape[-1]``).
+Parameters are per-gate sub-modules created gate by gate, input projection
+first: ``ii, hi, if, hf, ig, hg, io, ho``. Input projections ``i*`` have no
+bias; recurrent ones ``h*`` (``recurrent_kernel_init``, orthogonal) carry it.
+
+``OptimizedLSTMCell`` creates the very same parameters (so the two share a
+checkpoint) through ``DenseParams`` and applies them as two fused matmuls:
+the four recurrent kernels concatenated (with their biases), then the four
+input kernels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -29,31 +31,51 @@ from flaxen._src.linen.dtypes import promote_dtype
 from flaxen._src.linen.initializers import default_kernel_init, orthogonal, zeros_init
 from flaxen._src.linen.linear import Dense
 from flaxen._src.linen.module import Module, compact, nowrap
-from flaxen._src.linen.recurrent.base import RNNCellBase
-from flaxen._src.linen.recurrent.checks import check_step, split_pair
+from flaxen._src.linen.recurrent.base import RNNCellBase, carry_parts, vector_mem_shape
 from flaxen._src.public import set_module
+from flaxen._src.typing import Array, Dtype, Initializer, PrecisionLike, PRNGKey
 
-Array = Any
-Dtype = Any
-Initializer = Any
-_GATES = ('i', 'f', 'g', 'o')
+# Gate name -> which of the cell's functions squashes its pre-activation.
+GATES = (('i', 'gate_fn'), ('f', 'gate_fn'), ('g', 'activation_fn'), ('o', 'gate_fn'))
 
 
-def _lstm_carry(cell: Any, rng: Any, input_shape: tuple[int, ...]) -> tuple[Array, Array]:
-  batch_dims = tuple(input_shape[:-1])
-  key_c, key_h = jax.random.split(rng)
-  mem_shape = batch_dims + (cell.features,)
-  c = cell.carry_init(key_c, mem_shape, cell.param_dtype)
-  h = cell.carry_init(key_h, mem_shape, cell.param_dtype)
-  return c, h
+def lstm_update(cell: Any, c: Array, pre: Mapping[str, Array]) -> tuple[tuple[Array, Array], Array]:
+  """Applies the gate functions to the pre-activations ``pre`` and advances ``(c, h)``."""
+  act = {name: getattr(cell, fn)(pre[name]) for name, fn in GATES}
+  new_c = act['f'] * c + act['i'] * act['g']
+  new_h = act['o'] * cell.activation_fn(new_c)
+  return (new_c, new_h), new_h
+
+
+class _LSTMFields(RNNCellBase):
+  """Fields, carry and feature axes shared by both LSTM cells."""
+
+  features: int
+  gate_fn: Callable[..., Any] = sigmoid
+  activation_fn: Callable[..., Any] = tanh
+  kernel_init: Initializer = default_kernel_init
+  recurrent_kernel_init: Initializer = orthogonal()
+  bias_init: Initializer = zeros_init()
+  dtype: Dtype | None = None
+  param_dtype: Dtype = jnp.float32
+  carry_init: Initializer = zeros_init()
+
+  @nowrap
+  def initialize_carry(self, rng: PRNGKey, input_shape: tuple[int, ...]) -> tuple[Array, Array]:
+    """Returns ``(c, h)``, each ``input_shape[:-1] + (features,)``, from one split key each."""
+    return carry_parts(self, rng, vector_mem_shape(self, input_shape), 2)
+
+  @property
+  def num_feature_axes(self) -> int:
+    return 1
 
 
 @set_module('flaxen.linen')
-class LSTMCell(RNNCellBase):
+class LSTMCell(_LSTMFields):
   """LSTM cell (see the module docstring for the equations).
 
   Attributes:
-    features: number of output (hidden) features.
+    features: number of output (hidden) features of the carry ``initialize_carry`` builds.
     gate_fn: gate activation (default ``sigmoid``).
     activation_fn: candidate/output activation (default ``tanh``).
     kernel_init: initializer of the input kernels.
@@ -75,62 +97,47 @@ class LSTMCell(RNNCellBase):
     (2, 4)
   """
 
-  features: int
-  gate_fn: Callable[..., Any] = sigmoid
-  activation_fn: Callable[..., Any] = tanh
-  kernel_init: Initializer = default_kernel_init
-  recurrent_kernel_init: Initializer = orthogonal()
-  bias_init: Initializer = zeros_init()
-  dtype: Dtype | None = None
-  param_dtype: Dtype = jnp.float32
-  carry_init: Initializer = zeros_init()
-
   @compact
   def __call__(self, carry: tuple[Array, Array], inputs: Array):
     """One LSTM step: ``((c, h), x) -> ((c', h'), h')``."""
-    c, h = split_pair(self, carry)
-    check_step(self, (c, h), inputs)
-    hidden_features = h.shape[-1]
-    dense_h = partial(Dense, features=hidden_features, use_bias=True,
-                      kernel_init=self.recurrent_kernel_init, bias_init=self.bias_init,
-                      dtype=self.dtype, param_dtype=self.param_dtype)
-    dense_i = partial(Dense, features=hidden_features, use_bias=False,
-                      kernel_init=self.kernel_init, dtype=self.dtype,
-                      param_dtype=self.param_dtype)
-    i = self.gate_fn(dense_i(name='ii')(inputs) + dense_h(name='hi')(h))
-    f = self.gate_fn(dense_i(name='if')(inputs) + dense_h(name='hf')(h))
-    g = self.activation_fn(dense_i(name='ig')(inputs) + dense_h(name='hg')(h))
-    o = self.gate_fn(dense_i(name='io')(inputs) + dense_h(name='ho')(h))
-    new_c = f * c + i * g
-    new_h = o * self.activation_fn(new_c)
-    return (new_c, new_h), new_h
-
-  @nowrap
-  def initialize_carry(self, rng: Any, input_shape: tuple[int, ...]) -> tuple[Array, Array]:
-    """Returns ``(c, h)``, each ``input_shape[:-1] + (features,)`` from ``carry_init``."""
-    return _lstm_carry(self, rng, input_shape)
-
-  @property
-  def num_feature_axes(self) -> int:
-    return 1
+    c, h = carry
+    width = h.shape[-1]
+    common = dict(features=width, dtype=self.dtype, param_dtype=self.param_dtype)
+    from_x = partial(Dense, use_bias=False, kernel_init=self.kernel_init, **common)
+    from_h = partial(Dense, use_bias=True, kernel_init=self.recurrent_kernel_init,
+                     bias_init=self.bias_init, **common)
+    pre = {}
+    for name, _ in GATES:
+      pre[name] = from_x(name=f'i{name}')(inputs) + from_h(name=f'h{name}')(h)
+    return lstm_update(self, c, pre)
 
 
+@set_module('flaxen.linen.recurrent')
 class DenseParams(Module):
   """Creates (and returns) a Dense layer's ``kernel``/``bias`` without applying them.
 
-  Internal to ``OptimizedLSTMCell`` (not exported); named like the reference's
-  helper so summaries (``tabulate``) show the same module class.
+  ``OptimizedLSTMCell`` builds its per-gate parameters with it so they sit
+  where ``LSTMCell``'s ``Dense`` layers put theirs.
+
+  Attributes:
+    features: number of output features.
+    use_bias: whether to create a bias.
+    param_dtype: dtype of the params.
+    precision: kept for signature compatibility (unused).
+    kernel_init: initializer of ``kernel`` (shape ``(in, features)``).
+    bias_init: initializer of ``bias``.
   """
 
   features: int
   use_bias: bool = True
   param_dtype: Dtype = jnp.float32
-  precision: Any = None
+  precision: PrecisionLike = None
   kernel_init: Initializer = default_kernel_init
   bias_init: Initializer = zeros_init()
 
   @compact
   def __call__(self, inputs: Array) -> tuple[Array, Array | None]:
+    """Returns ``(kernel, bias)`` for inputs with ``inputs.shape[-1]`` features."""
     kernel = self.param('kernel', self.kernel_init, (inputs.shape[-1], self.features),
                         self.param_dtype)
     bias = None
@@ -139,22 +146,22 @@ class DenseParams(Module):
     return kernel, bias
 
 
-def _fused_dense(x: Array, params: dict[str, tuple[Array, Array | None]], use_bias: bool,
-                 dtype: Dtype | None) -> dict[str, Array]:
-  """Applies the concatenated per-gate kernels to ``x``; returns the per-gate results."""
-  kernels = [k for k, _ in params.values()]
-  kernel = jnp.concatenate(kernels, axis=-1)
-  bias = jnp.concatenate([b for _, b in params.values()], axis=-1) if use_bias else None
-  x, kernel, bias = promote_dtype(x, kernel, bias, dtype=dtype)
-  y = jnp.dot(x, kernel)
-  if use_bias:
-    y = y + jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
-  split_at = np.cumsum([k.shape[-1] for k in kernels[:-1]])
-  return dict(zip(params.keys(), jnp.split(y, split_at, axis=-1)))
+def fused_projection(x: Array, params: Mapping[str, tuple[Array, Array | None]],
+                     with_bias: bool, dtype: Dtype | None) -> dict[str, Array]:
+  """Applies every gate's kernel (and bias) to ``x`` with one matmul; per-gate results."""
+  kernels = [kernel for kernel, _ in params.values()]
+  stacked_bias = jnp.concatenate([b for _, b in params.values()], -1) if with_bias else None
+  x, stacked, stacked_bias = promote_dtype(x, jnp.concatenate(kernels, -1), stacked_bias,
+                                           dtype=dtype)
+  y = jnp.dot(x, stacked)
+  if stacked_bias is not None:
+    y += jnp.reshape(stacked_bias, (1,) * (y.ndim - 1) + (-1,))
+  boundaries = np.cumsum([k.shape[-1] for k in kernels[:-1]])
+  return dict(zip(params, jnp.split(y, boundaries, axis=-1)))
 
 
 @set_module('flaxen.linen')
-class OptimizedLSTMCell(RNNCellBase):
+class OptimizedLSTMCell(_LSTMFields):
   """LSTM cell with the parameters of ``LSTMCell``, computed with fused matmuls.
 
   Same attributes, parameters, carry and results as ``LSTMCell``; faster for
@@ -162,48 +169,20 @@ class OptimizedLSTMCell(RNNCellBase):
   and applied at once.
   """
 
-  features: int
-  gate_fn: Callable[..., Any] = sigmoid
-  activation_fn: Callable[..., Any] = tanh
-  kernel_init: Initializer = default_kernel_init
-  recurrent_kernel_init: Initializer = orthogonal()
-  bias_init: Initializer = zeros_init()
-  dtype: Dtype | None = None
-  param_dtype: Dtype = jnp.float32
-  carry_init: Initializer = zeros_init()
-
   @compact
   def __call__(self, carry: tuple[Array, Array], inputs: Array):
     """One LSTM step: ``((c, h), x) -> ((c', h'), h')``."""
-    c, h = split_pair(self, carry)
-    check_step(self, (c, h), inputs)
-    hidden_features = h.shape[-1]
-    params_i: dict[str, tuple[Array, Array | None]] = {}
-    params_h: dict[str, tuple[Array, Array | None]] = {}
-    for gate in _GATES:
-      params_i[gate] = DenseParams(
-        features=hidden_features, use_bias=False, param_dtype=self.param_dtype,
-        kernel_init=self.kernel_init, bias_init=self.bias_init, name=f'i{gate}',
-      )(inputs)
-      params_h[gate] = DenseParams(
-        features=hidden_features, use_bias=True, param_dtype=self.param_dtype,
-        kernel_init=self.recurrent_kernel_init, bias_init=self.bias_init, name=f'h{gate}',
-      )(h)
-    from_h = _fused_dense(h, params_h, True, self.dtype)
-    from_i = _fused_dense(inputs, params_i, False, self.dtype)
-    i = self.gate_fn(from_h['i'] + from_i['i'])
-    f = self.gate_fn(from_h['f'] + from_i['f'])
-    g = self.activation_fn(from_h['g'] + from_i['g'])
-    o = self.gate_fn(from_h['o'] + from_i['o'])
-    new_c = f * c + i * g
-    new_h = o * self.activation_fn(new_c)
-    return (new_c, new_h), new_h
-
-  @nowrap
-  def initialize_carry(self, rng: Any, input_shape: tuple[int, ...]) -> tuple[Array, Array]:
-    """Returns ``(c, h)``, each ``input_shape[:-1] + (features,)`` from ``carry_init``."""
-    return _lstm_carry(self, rng, input_shape)
-
-  @property
-  def num_feature_axes(self) -> int:
-    return 1
+    c, h = carry
+    width = h.shape[-1]
+    for_x: dict[str, tuple[Array, Array | None]] = {}
+    for_h: dict[str, tuple[Array, Array | None]] = {}
+    for name, _ in GATES:
+      for_x[name] = DenseParams(width, use_bias=False, param_dtype=self.param_dtype,
+                                kernel_init=self.kernel_init, bias_init=self.bias_init,
+                                name=f'i{name}')(inputs)
+      for_h[name] = DenseParams(width, use_bias=True, param_dtype=self.param_dtype,
+                                kernel_init=self.recurrent_kernel_init,
+                                bias_init=self.bias_init, name=f'h{name}')(h)
+    hidden = fused_projection(h, for_h, True, self.dtype)
+    projected = fused_projection(inputs, for_x, False, self.dtype)
+    return lstm_update(self, c, {name: hidden[name] + projected[name] for name, _ in GATES})

@@ -19,25 +19,24 @@ at the end) and, with ``keep_order=True``, the outputs are flipped back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from flaxen._src.linen.attention.checks import BadLayerInput, module_where
+from flaxen._src.core.variables import CollectionFilter, PRNGSequenceFilter
 from flaxen._src.linen.module import Module
-from flaxen._src.linen.recurrent.base import RNNCellBase
+from flaxen._src.linen.recurrent.base import Carry, Output, RNNCellBase
 from flaxen._src.linen.transforms import scan
 from flaxen._src.public import set_module
 from flaxen._src.tree.frozen_dict import FrozenDict
-
-Array = Any
-Carry = Any
+from flaxen._src.typing import Array, InOutScanAxis, PRNGKey
 
 
-def _expand_dims_like(x: Array, target: Array) -> Array:
-  """Appends singleton axes to ``x`` until it has ``target``'s rank."""
-  return x.reshape(tuple(x.shape) + (1,) * (target.ndim - x.ndim))
+def _trailing_ones(x: Array, rank: int) -> Array:
+  """``x`` with singleton axes appended up to ``rank``."""
+  return jnp.reshape(x, tuple(x.shape) + (1,) * (rank - x.ndim))
 
 
 @set_module('flaxen.linen.recurrent')
@@ -46,10 +45,10 @@ def flip_sequences(
 ) -> Array:
   """Reverses sequences along the time axis, each within its own length.
 
-  Without ``seq_lengths`` the whole time axis is reversed. With them, the
-  first ``seq_lengths[b]`` steps of sequence ``b`` are reversed and the padding
-  after them stays in place (it is rotated, values of padded steps are not
-  meaningful).
+  Without ``seq_lengths`` the whole time axis is reversed. With them, step
+  ``t`` of sequence ``b`` receives step ``(seq_lengths[b] - 1 - t) mod T``: the
+  first ``seq_lengths[b]`` steps are reversed and the padding after them is
+  rotated (values at padded steps are not meaningful).
 
   Args:
     inputs: ``(*batch, time, *features)`` or, if ``time_major``, ``(time, *batch, *features)``.
@@ -68,39 +67,50 @@ def flip_sequences(
     [[3, 2, 1, 0], [5, 4, 0, 0]]
   """
   time_axis = 0 if time_major else num_batch_dims
-  max_steps = inputs.shape[time_axis]
+  steps = inputs.shape[time_axis]
   if seq_lengths is None:
     return jnp.flip(inputs, axis=time_axis)
-  seq_lengths = jnp.expand_dims(jnp.asarray(seq_lengths), axis=time_axis)
-  idxs = jnp.arange(max_steps - 1, -1, -1)
-  if time_major:
-    idxs = jnp.reshape(idxs, (max_steps,) + (1,) * num_batch_dims)
-  else:
-    idxs = jnp.reshape(idxs, (1,) * num_batch_dims + (max_steps,))
-  idxs = (idxs + seq_lengths) % max_steps
-  idxs = _expand_dims_like(idxs, target=inputs)
-  return jnp.take_along_axis(inputs, idxs, axis=time_axis)
+  # the time index laid out on the time axis of a (time, *batch) / (*batch, time) grid
+  grid = [1] * (num_batch_dims + 1)
+  grid[time_axis] = steps
+  t = jnp.reshape(jnp.arange(steps), grid)
+  lengths = jnp.expand_dims(jnp.asarray(seq_lengths), axis=time_axis)
+  source = (lengths - 1 - t) % steps
+  return jnp.take_along_axis(inputs, _trailing_ones(source, inputs.ndim), axis=time_axis)
 
 
-def _select_last_carry(carries: Carry, seq_lengths: Array) -> Carry:
-  """From a carry history ``(time, *batch, ...)``, takes each sequence's last valid carry."""
-  last = jnp.asarray(seq_lengths) - 1
+def last_valid_carry(history: Carry, seq_lengths: Array) -> Carry:
+  """From a carry history ``(time, *batch, ...)``, each sequence's carry after its last step.
+
+  Works for any number of batch axes (the reference supports exactly one; for
+  one batch axis both pick the same entries).
+  """
+  last_step = jnp.asarray(seq_lengths) - 1
 
   def pick(x: Array) -> Array:
-    idx = _expand_dims_like(last[None], x)
-    return jnp.take_along_axis(x, idx, axis=0)[0]
+    return jnp.take_along_axis(x, _trailing_ones(last_step[None], x.ndim), axis=0)[0]
 
-  return jax.tree_util.tree_map(pick, carries)
+  return jax.tree_util.tree_map(pick, history)
 
 
-def _num_feature_axes(rnn: Any) -> int:
-  try:
-    return int(rnn.cell.num_feature_axes)
-  except (AttributeError, NotImplementedError) as e:
-    raise BadLayerInput(
-      f'{module_where(rnn)}: the cell {type(rnn.cell).__name__} must define '
-      'num_feature_axes and initialize_carry (subclass nn.RNNCellBase).'
-    ) from e
+class _Layout:
+  """Where time and batch sit in an input of ``shape`` for a cell with ``feature_axes``."""
+
+  def __init__(self, shape: tuple[int, ...], feature_axes: int, time_major: bool):
+    ndim = len(shape)
+    if time_major:
+      self.time_axis = 0
+      self.batch_shape = shape[1:-feature_axes]
+    else:
+      self.time_axis = ndim - (feature_axes + 1)
+      if self.time_axis < 0:
+        self.time_axis += ndim
+      self.batch_shape = shape[:self.time_axis]
+    self.step_shape = shape[:self.time_axis] + shape[self.time_axis + 1:]
+
+
+def _or(value: Any, default: Any) -> Any:
+  return default if value is None else value
 
 
 @set_module('flaxen.linen')
@@ -136,103 +146,74 @@ class RNN(Module):
   reverse: bool = False
   keep_order: bool = False
   unroll: int = 1
-  variable_axes: Any = FrozenDict()
-  variable_broadcast: Any = 'params'
-  variable_carry: Any = False
-  split_rngs: Any = FrozenDict({'params': False})
+  variable_axes: Mapping[CollectionFilter, InOutScanAxis] = FrozenDict()
+  variable_broadcast: CollectionFilter = 'params'
+  variable_carry: CollectionFilter = False
+  split_rngs: Mapping[PRNGSequenceFilter, bool] = FrozenDict({'params': False})
 
   def __call__(
     self,
     inputs: Array,
     *,
     initial_carry: Carry | None = None,
-    init_key: Any = None,
+    init_key: PRNGKey | None = None,
     seq_lengths: Array | None = None,
     return_carry: bool | None = None,
     time_major: bool | None = None,
     reverse: bool | None = None,
     keep_order: bool | None = None,
-  ):
+  ) -> Output | tuple[Carry, Output]:
     """Runs the cell over the time axis of ``inputs``.
 
     Args:
       inputs: the sequence (layout per ``time_major``).
       initial_carry: the starting carry; default ``cell.initialize_carry``.
-      init_key: key for ``cell.initialize_carry`` (default ``PRNGKey(0)``).
+      init_key: key for ``cell.initialize_carry`` (default ``jax.random.key(0)``).
       seq_lengths: ``(*batch,)`` true lengths of padded sequences.
       return_carry, time_major, reverse, keep_order: override the attributes.
 
     Returns:
       ``outputs``, or ``(carry, outputs)`` when ``return_carry``.
     """
-    return_carry = self.return_carry if return_carry is None else return_carry
-    time_major = self.time_major if time_major is None else time_major
-    reverse = self.reverse if reverse is None else reverse
-    keep_order = self.keep_order if keep_order is None else keep_order
-
-    feature_axes = _num_feature_axes(self)
-    ndim = jnp.ndim(inputs)
-    if ndim < feature_axes + 1:
-      raise BadLayerInput(
-        f'{module_where(self)}: inputs must have a time axis and {feature_axes} feature '
-        f'axes ({"(time, *batch, *features)" if time_major else "(*batch, time, *features)"}); '
-        f'got shape {jnp.shape(inputs)}.'
-      )
-    time_axis = 0 if time_major else ndim - (feature_axes + 1)
-    if time_major:
-      batch_dims = inputs.shape[1:ndim - feature_axes]
-    else:
-      batch_dims = inputs.shape[:time_axis]
-    if seq_lengths is not None and tuple(jnp.shape(seq_lengths)) != tuple(batch_dims):
-      raise BadLayerInput(
-        f'{module_where(self)}: seq_lengths must have the batch shape {tuple(batch_dims)} of '
-        f'the inputs {jnp.shape(inputs)}; got shape {jnp.shape(seq_lengths)}.'
-      )
+    return_carry = _or(return_carry, self.return_carry)
+    time_major = _or(time_major, self.time_major)
+    reverse = _or(reverse, self.reverse)
+    keep_order = _or(keep_order, self.keep_order)
+    layout = _Layout(inputs.shape, self.cell.num_feature_axes, time_major)
 
     def flip(x: Array) -> Array:
-      return flip_sequences(x, seq_lengths, num_batch_dims=len(batch_dims),
+      return flip_sequences(x, seq_lengths, num_batch_dims=len(layout.batch_shape),
                             time_major=time_major)
 
     if reverse:
       inputs = jax.tree_util.tree_map(flip, inputs)
+    carry = initial_carry
+    if carry is None:
+      key = jax.random.key(0) if init_key is None else init_key
+      carry = self.cell.initialize_carry(key, layout.step_shape)
 
-    if initial_carry is None:
-      if init_key is None:
-        init_key = jax.random.PRNGKey(0)
-      step_shape = inputs.shape[:time_axis] + inputs.shape[time_axis + 1:]
-      carry = self.cell.initialize_carry(init_key, step_shape)
-    else:
-      carry = initial_carry
+    # With padded sequences the final carry is read from the per-step history,
+    # which the scan then has to emit (only when the carry is returned).
+    keep_history = seq_lengths is not None and return_carry
 
-    slice_carry = seq_lengths is not None and return_carry
-
-    def scan_fn(cell: Any, carry: Carry, x: Array):
+    def scan_fn(cell: Any, carry: Carry, x: Array) -> tuple[Carry, Any]:
       carry, y = cell(carry, x)
-      if slice_carry:
-        return carry, (carry, y)
-      return carry, y
+      return carry, ((carry, y) if keep_history else y)
 
     scanned = scan(
       scan_fn,
-      in_axes=time_axis,
-      out_axes=(0, time_axis) if slice_carry else time_axis,
+      in_axes=layout.time_axis,
+      out_axes=(0, layout.time_axis) if keep_history else layout.time_axis,
       unroll=self.unroll,
       variable_axes=self.variable_axes,
       variable_broadcast=self.variable_broadcast,
       variable_carry=self.variable_carry,
       split_rngs=self.split_rngs,
     )
-    result = scanned(self.cell, carry, inputs)
-
-    if slice_carry:
-      _, (carries, outputs) = result
-      carry = _select_last_carry(carries, seq_lengths)
-    else:
-      carry, outputs = result
-
+    carry, outputs = scanned(self.cell, carry, inputs)
+    if keep_history:
+      history, outputs = outputs
+      carry = last_valid_carry(history, seq_lengths)
     if reverse and keep_order:
       outputs = jax.tree_util.tree_map(flip, outputs)
-
-    if return_carry:
-      return carry, outputs
-    return outputs
+    return (carry, outputs) if return_carry else outputs
