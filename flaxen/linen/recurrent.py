@@ -4,8 +4,8 @@ This file only re-exports, including the aliases and helpers the reference's
 module exposes (``Carry``, ``RNNBase``, ``DenseParams``, ``default_kernel_init``, ...).
 """
 
-from flaxen._src.core.variables import CollectionFilter as CollectionFilter
-from flaxen._src.core.variables import PRNGSequenceFilter as PRNGSequenceFilter
+from flaxen._src.core.filters import Filter as CollectionFilter
+from flaxen._src.core.filters import Filter as PRNGSequenceFilter
 from flaxen._src.linen.activation import sigmoid as sigmoid
 from flaxen._src.linen.activation import tanh as tanh
 from flaxen._src.linen.dtypes import promote_dtype as promote_dtype

@@ -162,13 +162,16 @@ def _declare_variable(scope: Any, col: str, name: str, init_fn: Callable[..., An
                       init_args: tuple, init_kwargs: dict, axes: Any,
                       fallback: RulesFallback) -> PartitionedVariable:
   scope.reserve(name)
-  if not scope.has_variable(col, name):
-    if not scope.is_mutable_collection(col):
-      raise errors.ScopeVariableNotFoundError(name, col, scope.path_text)
-    first = init_fn(*init_args, **init_kwargs)
-    if axes is not None:
-      first = with_logical_constraint(first, axes, fallback=fallback)
-    scope.put_variable(col, name, first)
+  exists = scope.has_variable(col, name)
+  can_create = exists or scope.is_mutable_collection(col)
+  if not can_create:
+    # apply() without the collection: the variable was never made and cannot be made now
+    raise errors.ScopeVariableNotFoundError(name, col, scope.path_text)
+  if not exists:
+    made = init_fn(*init_args, **init_kwargs)
+    scope.put_variable(
+      col, name, made if axes is None else with_logical_constraint(made, axes, fallback=fallback)
+    )
   return PartitionedVariable(scope, col, name, axes, fallback)
 
 

@@ -25,7 +25,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from flaxen._src.core.variables import CollectionFilter, PRNGSequenceFilter
+from flaxen._src.core.filters import Filter as CollectionFilter
+from flaxen._src.core.filters import Filter as PRNGSequenceFilter
 from flaxen._src.linen.module import Module
 from flaxen._src.linen.recurrent.base import Carry, Output, RNNCellBase
 from flaxen._src.linen.transforms import scan
