@@ -84,6 +84,11 @@ def _as_seconds(fn):
 
 def run_workload(spec: workloads.Spec, libs: dict, budget: Budget, log) -> tuple[dict, dict]:
   """All warm measurements of ``spec``; returns ``(results, variables of each impl)``."""
+  with timing.frozen_gc():
+    return _run_workload(spec, libs, budget, log)
+
+
+def _run_workload(spec, libs, budget, log):
   impls = workloads.implementations(spec, libs)
   x1 = workloads.example(spec, 1)
   res: dict = {'label': spec.label, 'batch': spec.batch, 'errors': {}}

@@ -4,10 +4,18 @@ Everything that is compared is measured *interleaved*: repeat ``r`` runs every
 implementation once, in an order rotated by ``r``, so slow drifts of a shared
 machine (other processes, thermal state) hit all implementations alike. Each
 figure is the median of its repeats.
+
+As ``timeit`` does, the garbage collector is off during a timed call (and run
+before it), so a full collection of the benchmark's own, unrelated objects never
+lands in one implementation's figure; ``frozen_gc`` moves the objects alive at
+the start of a workload out of the collector's reach, which keeps those
+collections cheap.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import resource
 import statistics
@@ -60,11 +68,15 @@ def interleaved(tasks: dict[str, Callable[[], dict[str, float]]], repeats: int,
     for name in names[k:] + names[:k]:
       if 'error' in out[name]:
         continue
+      gc.collect()
+      gc.disable()
       try:
         got = tasks[name]()
       except Exception as e:  # a library failure is a result, not a crash
         out[name] = {'error': f'{type(e).__name__}: {str(e).splitlines()[0][:200]}'}
         continue
+      finally:
+        gc.enable()
       for metric, seconds in got.items():
         out[name].setdefault(metric, []).append(seconds)
   return out
@@ -84,6 +96,17 @@ def adaptive(tasks: dict[str, Callable[[], dict[str, float]]], budget: float, lo
       worst = max(worst, metrics[metric or 's'][0])
   n = repeats_for(worst, budget, lo, hi)
   return interleaved(tasks, n - 1, out=out, start=1)
+
+
+@contextlib.contextmanager
+def frozen_gc():
+  """Objects alive now are left alone by the collector until the block ends."""
+  gc.collect()
+  gc.freeze()
+  try:
+    yield
+  finally:
+    gc.unfreeze()
 
 
 def median(xs: list[float]) -> float:
