@@ -21,11 +21,14 @@ Measures (one interleaved run: round-robin, rotating order, medians):
 * serialization: ``to_bytes``/``from_bytes`` GB/s on the 48-layer model's params
   (~169 MB) and the per-leaf cost on 5,000 small arrays.
 
-It prints the absolute figures and the issue's ratio table and writes JSON and
-Markdown to ``benchmarks/results/``. ``--quick`` (under 5 minutes on 2 idle
-cores) shrinks the train-step batches, the repeats and the deep Transformer
-(12 layers instead of 48), and skips compiling the unrolled deep model
-(minutes on XLA:CPU at 48 layers).
+It prints the absolute figures, the issue's ratio table (in wall-clock time and
+in process CPU time, the steadier figure on a shared machine), whether the train
+step lowers to the same StableHLO as pure JAX, which targets of the issue the run
+meets, and writes JSON and Markdown to ``benchmarks/results/``. ``--quick``
+(~3 minutes of CPU time: under 5 minutes on 2 idle cores; ~8 minutes wall at load
+average 10) shrinks the train-step batches, the repeats and the deep Transformer
+(12 layers instead of 48), runs the cold measure for ``lazy_init`` only, and skips
+compiling the unrolled deep model (minutes on XLA:CPU at 48 layers).
 
 Run it from either interpreter: the repository's venv (no ``flax``: reference
 columns are left out) or one where ``flax`` is installed (this checkout's

@@ -9,6 +9,10 @@ Runs one measure of ``benchmarks/overhead.py`` (after a warm-up call) under
   so the library's share is visible at a glance;
 * optionally (``--callers NAME``) who calls the functions whose name contains NAME.
 
+The profiler's clock is process CPU time by default (``--timer wall`` for the
+wall clock): on a shared machine, waiting for a core would otherwise be charged
+to whichever function happened to be running.
+
 Examples::
 
   python benchmarks/profile_overhead.py tf6 eager flaxen
@@ -29,6 +33,7 @@ import importlib
 import os
 import pstats
 import sys
+import time
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_HERE)
@@ -116,6 +121,9 @@ def main(argv=None) -> None:
   parser.add_argument('--top', type=int, default=25)
   parser.add_argument('--callers', default=None)
   parser.add_argument('--save', default=None, help='write the raw pstats here')
+  parser.add_argument('--timer', choices=('cpu', 'wall'), default='cpu',
+                      help='clock of the profiler: process CPU time (default; robust on a shared '
+                           'machine) or wall clock')
   args = parser.parse_args(argv)
   specs = {s.name: s for s in workloads.specs(args.quick)}
   if args.workload not in specs:
@@ -125,7 +133,7 @@ def main(argv=None) -> None:
   impl = workloads.implementations(spec, libs)[args.impl]
   fn = _measure_fn(impl, spec, args.measure)
   jax.block_until_ready(fn())  # warm-up
-  prof = cProfile.Profile()
+  prof = cProfile.Profile(time.process_time if args.timer == 'cpu' else time.perf_counter)
   prof.enable()
   for _ in range(args.repeats):
     jax.block_until_ready(fn())
