@@ -23,7 +23,7 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check flaxen tests benchmarks
 
 bench: $(VENV)/.installed
-	$(PY) benchmarks/init_overhead.py
+	$(PY) benchmarks/overhead.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""Building blocks of ``benchmarks/overhead.py`` (workloads, pure-JAX twins, timing, reports)."""
