@@ -37,7 +37,7 @@ from flaxen._src.linen._layer_utils import (
   reshape_init,
   sorted_axes,
 )
-from flaxen._src.linen.dtypes import promote_dtype
+from flaxen._src.linen.dtypes import as_array, promote_dtype
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
 from flaxen._src.public import set_module
@@ -65,7 +65,7 @@ def pick_dot_general(mdl: Any) -> DotGeneralT:
 
 
 def _as_array(mdl: Any, inputs: Any) -> Array:
-  inputs = jnp.asarray(inputs)
+  inputs = as_array(inputs)
   if inputs.ndim == 0:
     raise layer_error(mdl, TUPLE_INDEX, IndexError,
                       hint=f'{type(mdl).__name__} contracts the last axis of its input, '
@@ -200,7 +200,7 @@ class DenseGeneral(Module):
     features = canonicalize_tuple(self.features)
     raw_batch_dims = canonicalize_tuple(self.batch_dims)
     _check_batch_dims(self, raw_batch_dims)
-    inputs = jnp.asarray(inputs)
+    inputs = as_array(inputs)
     shape, ndim = inputs.shape, inputs.ndim
     axis = sorted_axes(ndim, self.axis)
     batch_dims = sorted_axes(ndim, raw_batch_dims)
