@@ -216,7 +216,7 @@ class _Conv(Module):
         filter_shape=kernel_size, lhs_dilation=input_dilation, rhs_dilation=kernel_dilation,
         dimension_numbers=dn, precision=self.precision)
     if bias is not None:
-      y += bias.reshape((1,) * (y.ndim - bias.ndim) + bias.shape)
+      y += lax.reshape(bias, (1,) * (y.ndim - bias.ndim) + bias.shape)
     return batch.unfold(y)
 
 
@@ -369,5 +369,5 @@ class ConvTranspose(Module):
       y = conv_utils.circular_transpose_wrap(y, inputs.shape[1:-1], strides,
                                              self.transpose_kernel)
     if bias is not None:
-      y += jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
+      y += lax.reshape(bias, (1,) * (y.ndim - 1) + (bias.size,))
     return y

@@ -130,7 +130,7 @@ class Dense(Module):
     last = ((inputs.ndim - 1,), (0,))
     y = pick_dot_general(self)(inputs, kernel, (last, ((), ())), precision=self.precision)
     if bias is not None:
-      y += jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
+      y += lax.reshape(bias, (1,) * (y.ndim - 1) + (bias.size,))  # jnp.reshape's primitive
     return y
 
 
@@ -229,5 +229,5 @@ class DenseGeneral(Module):
       # other kept input axis (size 1 there).
       kept = [ax for ax in range(ndim) if ax not in axis]
       bias_shape = tuple(shape[ax] if ax in batch_dims else 1 for ax in kept) + features
-      out += jnp.reshape(bias, bias_shape)
+      out += lax.reshape(bias, bias_shape)
     return out

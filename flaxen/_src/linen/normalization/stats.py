@@ -32,7 +32,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from flaxen._src.linen._layer_utils import canonicalize_axes, check_axes_index
@@ -49,9 +51,19 @@ def abs_sq(x: Array) -> Array:
   return lax.square(lax.real(x)) + lax.square(lax.imag(x))
 
 
+_F32 = np.dtype(np.float32)
+
+
 def _working_dtype(x: Array, dtype: Dtype | None, force_float32: bool) -> Any:
-  chosen = jnp.result_type(x) if dtype is None else dtype
-  return jnp.promote_types(chosen, jnp.float32) if force_float32 else chosen
+  if dtype is None:
+    chosen = x.dtype if isinstance(x, jax.Array) else jnp.result_type(x)
+  else:
+    chosen = dtype
+  if not force_float32:
+    return chosen
+  if chosen is _F32:  # float32 with float32 is float32 in every promotion mode
+    return chosen
+  return jnp.promote_types(chosen, jnp.float32)
 
 
 class _Averager:
@@ -150,7 +162,7 @@ def feature_layout(mdl: Any, shape: Sequence[int], feature_axes: Sequence[int]
 
 def _affine_param(mdl: Any, name: str, init: Any, param_shape: tuple[int, ...],
                   full_shape: tuple[int, ...]) -> Array:
-  value = mdl.param(name, init, param_shape, mdl.param_dtype).reshape(full_shape)
+  value = lax.reshape(mdl.param(name, init, param_shape, mdl.param_dtype), full_shape)
   if not mdl.force_float32_reductions:
     value = cast(value, mdl.param_dtype)
   return value
