@@ -37,7 +37,7 @@ from flaxen._src import errors
 from flaxen._src.config import config
 from flaxen._src.core import meta, tracers
 from flaxen._src.core.filters import Filter, in_filter
-from flaxen._src.core.param_shape import check_param_shape
+from flaxen._src.core.param_shape import check_param_shape, draws_no_key
 from flaxen._src.core.rng import LazyRng
 from flaxen._src.core.variables import Variable
 from flaxen._src.public import set_module
@@ -420,7 +420,8 @@ class Scope:
     if name not in stored:
       if not self.is_mutable_collection('params'):
         raise self._missing('params', name, errors.ScopeParamNotFoundError, name)
-      created = init_fn(self.make_rng('params'), *init_args, **init_kwargs)
+      key = self._draw('params', fold=not draws_no_key(init_fn))
+      created = init_fn(key, *init_args, **init_kwargs)
       self.put_variable('params', name, created)
       return meta.unbox(created) if unbox else created
     value = stored[name]
@@ -439,6 +440,11 @@ class Scope:
     Raises:
       InvalidRngError: neither ``name`` nor ``'params'`` was given.
     """
+    return self._draw(name, fold=True)
+
+  def _draw(self, name: str, fold: bool) -> Any:
+    """``make_rng(name)``; with ``fold=False`` the draw is counted but its key not derived
+    (the base key is returned: for initializers that ignore their key)."""
     if name not in self.rngs:
       if 'params' not in self.rngs:
         raise errors.InvalidRngError(f'{self.name} needs PRNG for "{name}"')
@@ -447,6 +453,8 @@ class Scope:
     count = self.rng_counters.get(name, 0) + 1
     self.rng_counters[name] = count
     r = self.rngs[name]
+    if not fold:
+      return r.rng
     return LazyRng(r.rng, r.suffix + (count,)).as_jax_rng()
 
   def __repr__(self) -> str:
