@@ -61,6 +61,29 @@ def _abstract_init(init_fn, init_args, init_kwargs):
   return shapes
 
 
+_ABSTRACT_CACHE: dict[Any, Any] = {}
+
+
+def abstract_init(init_fn: Any, init_args: tuple, init_kwargs: dict, key: Any) -> Any:
+  """``init_fn(key, *init_args, **init_kwargs)`` evaluated abstractly (``ShapeDtypeStruct`` leaves).
+
+  Cached per (initializer, arguments, key type) when those are hashable.
+  """
+  key_aval = jax.ShapeDtypeStruct(np.shape(key), key.dtype)
+  cache_key = _shape_key(init_fn, init_args, init_kwargs)
+  if cache_key is not None:
+    cache_key = (cache_key, key_aval.shape, key_aval.dtype)
+    got = _ABSTRACT_CACHE.get(cache_key)
+    if got is not None:
+      return got
+  abstract = jax.eval_shape(lambda k: init_fn(k, *init_args, **init_kwargs), key_aval)
+  if cache_key is not None:
+    if len(_ABSTRACT_CACHE) >= _SHAPE_CACHE_MAX:
+      _ABSTRACT_CACHE.clear()
+    _ABSTRACT_CACHE[cache_key] = abstract
+  return abstract
+
+
 def check_param_shape(path_text: str, name: str, value, init_fn, init_args, init_kwargs):
   """Raises ``ScopeParamShapeError`` if ``value``'s shapes differ from ``init_fn``'s."""
   init_shapes = _abstract_init(init_fn, init_args, init_kwargs)
