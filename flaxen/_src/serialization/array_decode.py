@@ -263,24 +263,44 @@ class ExtHook:
 
   ``payload_bytes`` (the bytes inside extension records) tells the caller how
   much of the input was array data, which decides how it looks for chunked
-  arrays (see ``msgpack_codec``). The fast path is inlined: this runs once per
-  array.
+  arrays (see ``msgpack_codec``). ``hook`` is the function given to msgpack: a
+  closure whose fast path (a header seen before) is inlined, since it runs once
+  per array -- for 5,000 small arrays its cost is most of a decode.
   """
 
-  __slots__ = ('payload_bytes',)
+  __slots__ = ('_total', 'hook')
 
   def __init__(self):
-    self.payload_bytes = 0
+    total = self._total = [0]
+    known_get, probe, ndarray = _known.get, _PROBE, np.ndarray
+    # the last header that matched, as (payload length, header, shape, dtype, header length):
+    # consecutive arrays of a tree mostly share one
+    last = [(-1, b'', (), None, 0)]
+
+    def hook(code: int, data: bytes):
+      n = len(data)
+      total[0] += n
+      if code == EXT_ARRAY:
+        size, header, shape, dtype, start = last[0]
+        if n == size and data.startswith(header):
+          return ndarray(shape, dtype, data, start)
+        for header, shape, dtype in known_get((n, data[:probe]), ()):
+          if data.startswith(header):
+            last[0] = (n, header, shape, dtype, len(header))
+            return ndarray(shape, dtype, data, len(header))
+        return decode_array(data)
+      if code == EXT_SCALAR:
+        return decode_array(data, scalar=True)
+      if code == EXT_COMPLEX:
+        return decode_complex(data)
+      raise MsgpackDecodeError(f'unknown msgpack extension type {code}')
+
+    self.hook = hook
+
+  @property
+  def payload_bytes(self) -> int:
+    """The bytes of all extension payloads decoded so far."""
+    return self._total[0]
 
   def __call__(self, code: int, data: bytes):
-    self.payload_bytes += len(data)
-    if code == EXT_ARRAY:
-      for header, shape, dtype in _known.get((len(data), data[:_PROBE]), ()):
-        if data.startswith(header):
-          return np.ndarray(shape, dtype, data, len(header))
-      return decode_array(data)
-    if code == EXT_SCALAR:
-      return decode_array(data, scalar=True)
-    if code == EXT_COMPLEX:
-      return decode_complex(data)
-    raise MsgpackDecodeError(f'unknown msgpack extension type {code}')
+    return self.hook(code, data)

@@ -159,12 +159,20 @@ def encode_pieces(tree: Any) -> list:
   w = _Writer()
   pieces, leaf, key = w.pieces, w.leaf, w.key
   map_header, array_header = array_codec.map_header, array_codec.array_header
+  # The common leaf, inlined: a small native-order array (numpy, or jax fetched to the host).
+  kinds, keys, asarray, prefix = _KIND.get, _KEY_CACHE.get, np.asarray, array_codec.record_prefix
+  small = min(array_codec.SMALL_PAYLOAD, chunking.MAX_CHUNK_SIZE)
   parents: list = []  # (iterator, yields (key, value) pairs) of unfinished containers
   current, is_map = iter((tree,)), False
   while True:
     for item in current:
       if is_map:
-        key(item[0])
+        k = item[0]
+        packed = keys(k) if type(k) is str else None
+        if packed is None:
+          key(k)
+        else:
+          pieces.append(packed)
         item = item[1]
       t = type(item)
       if t is dict:
@@ -177,6 +185,16 @@ def encode_pieces(tree: Any) -> list:
         parents.append((current, is_map))
         current, is_map = iter(item), False
         break
+      kind = kinds(t)
+      if kind is _JAX_ARRAY or kind is _ARRAY:
+        try:
+          arr = asarray(item)
+        except TypeError:
+          arr = None  # leaf() raises the explanatory error
+        if arr is not None and arr.nbytes <= small and arr.dtype.isnative:
+          pieces.append(prefix(arr.shape, arr.dtype, array_codec.EXT_ARRAY))
+          pieces.append(arr.tobytes())
+          continue
       leaf(item)
     else:  # the current container is done
       if not parents:
@@ -264,7 +282,7 @@ def msgpack_restore(encoded_pytree: bytes) -> Any:
   data = as_byte_buffer(encoded_pytree)
   hook = array_decode.ExtHook()
   try:
-    tree = msgpack.unpackb(data, ext_hook=hook, raw=False, strict_map_key=False)
+    tree = msgpack.unpackb(data, ext_hook=hook.hook, raw=False, strict_map_key=False)
   except MsgpackDecodeError:
     raise
   except (ValueError, TypeError, KeyError, IndexError, OverflowError, msgpack.UnpackException) as e:
