@@ -16,9 +16,10 @@ scalars (``np.generic``, including ``np.float64``) -> ext 3, ``complex`` -> ext
 container could not be decoded again. Arrays above ``MAX_CHUNK_SIZE`` bytes are
 written in chunked form (see ``chunking``) wherever they appear.
 
-Decoding uses msgpack's C unpacker, whose length limits are derived from the
-input size, with one hook that decodes the extension payloads
-(``array_decode``). Map keys may be any scalar msgpack writes (``1``, ``None``,
+Decoding of a large ``bytes`` input first tries ``view_decode`` (arrays as views
+of the input, no copies); otherwise, and whenever that path declines, msgpack's
+C unpacker decodes, its length limits derived from the input size, with one
+hook that decodes the extension payloads (``array_decode``). Map keys may be any scalar msgpack writes (``1``, ``None``,
 ...), as in the reference. No hook runs per map. Chunked arrays are found
 afterwards, by the cheaper of two means: when nearly all of the input is array
 payload (few containers), by walking the decoded containers
@@ -38,7 +39,7 @@ import numpy as np
 
 from flaxen._src.errors.serialization import MsgpackDecodeError
 from flaxen._src.public import set_module
-from flaxen._src.serialization import array_codec, array_decode, chunking
+from flaxen._src.serialization import array_codec, array_decode, chunking, view_decode
 
 # msgpack's own types (Timestamp decodes from ext -1, as in the reference, so it encodes back)
 _NATIVE = frozenset(
@@ -281,12 +282,16 @@ def msgpack_restore(encoded_pytree: bytes) -> Any:
   """
   data = as_byte_buffer(encoded_pytree)
   hook = array_decode.ExtHook()
-  try:
-    tree = msgpack.unpackb(data, ext_hook=hook.hook, raw=False, strict_map_key=False)
-  except MsgpackDecodeError:
-    raise
-  except (ValueError, TypeError, KeyError, IndexError, OverflowError, msgpack.UnpackException) as e:
-    raise MsgpackDecodeError(f'invalid msgpack data: {type(e).__name__}: {e}') from e
+  tree = view_decode.decode_views(data, hook)  # large inputs: arrays as views, no copies
+  if tree is None:
+    hook = array_decode.ExtHook()
+    try:
+      tree = msgpack.unpackb(data, ext_hook=hook.hook, raw=False, strict_map_key=False)
+    except MsgpackDecodeError:
+      raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError,
+            msgpack.UnpackException) as e:
+      raise MsgpackDecodeError(f'invalid msgpack data: {type(e).__name__}: {e}') from e
   size = memoryview(data).nbytes
   if (size - hook.payload_bytes) * _WALK_VS_SCAN < size:
     return chunking.reassemble_all(tree)  # few containers: walking them beats scanning the data
