@@ -25,7 +25,7 @@ Invariants:
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flaxen._src import errors, traceback_util
@@ -37,7 +37,12 @@ from flaxen._src.linen.module import dataclass as dataclass_lib
 from flaxen._src.linen.module import repr as repr_lib
 from flaxen._src.linen.module import sow as sow_lib
 from flaxen._src.linen.module import state as state_lib
-from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase, module_field
+from flaxen._src.linen.module.base import (
+  UNSPECIFIED_PARENT,
+  ModuleBase,
+  _UnspecifiedParent,
+  module_field,
+)
 from flaxen._src.linen.module.compact import (
   compact_name_scope_methods,
   verify_single_or_no_compact,
@@ -71,7 +76,10 @@ class Module(ModuleBase):
 
   if typing.TYPE_CHECKING:  # the fields ``dataclass.py`` adds, for type checkers
     name: str | None = module_field(kw_only=True, default=None)
-    parent: Module | Scope | None = module_field(kw_only=True, default=None)
+    # (as in the reference, the type includes the default's: resolved in __post_init__)
+    parent: Module | Scope | _UnspecifiedParent | None = module_field(kw_only=True, default=None)
+    # set on each subclass by __init_subclass__
+    _compact_name_scope_methods: typing.ClassVar[tuple[str, ...]]
 
   scope = None  # the bound Scope (None while unbound); not a dataclass field
   _state = UNINITIALIZED_STATE
@@ -143,7 +151,7 @@ class Module(ModuleBase):
       )
     raise AttributeError(msg)
 
-  def __dir__(self) -> list[str]:
+  def __dir__(self) -> Iterable[str]:
     try_setup(self)
     return object.__dir__(self)
 
