@@ -28,6 +28,8 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from typing_extensions import Self
+
 from flaxen._src import errors, traceback_util
 from flaxen._src.core.filters import DenyList, Filter
 from flaxen._src.core.scope import Scope
@@ -283,12 +285,12 @@ class Module(ModuleBase):
   # -------------------------------------------------------- entry points
 
   def clone(self, *, parent: Any = None, _deep_clone: Any = False,
-            _reset_names: bool = False, **updates: Any) -> Module:
+            _reset_names: bool = False, **updates: Any) -> Self:
     """A new instance with the same fields (plus ``updates``), attached to ``parent``."""
     return entry.clone(self, parent, _deep_clone, _reset_names, updates)
 
   def copy(self, *, parent: Any = UNSPECIFIED_PARENT, name: str | None = None,
-           **updates: Any) -> Module:
+           **updates: Any) -> Self:
     """A deep copy with a new name (default: automatic), attached to the current module."""
     return entry.clone(self, parent, True, False, {'name': name, **updates})
 
@@ -335,12 +337,12 @@ class Module(ModuleBase):
     return entry.lazy_init_method(self, rngs, args, kwargs, method, mutable)
 
   def bind(self, variables: Mapping[str, Any], *args: Any, rngs: Any = None,
-           mutable: Filter = False) -> Module:
+           mutable: Filter = False) -> Self:
     """A bound clone with an unlimited lifetime (for interactive use)."""
     entry.module_checks(self)
     return entry.bind(self, variables, rngs, mutable)
 
-  def unbind(self) -> tuple[Module, Any]:
+  def unbind(self) -> tuple[Self, Any]:
     """``(unbound clone, variables of this module)`` of a bound module."""
     return entry.unbind(self)
 
