@@ -116,6 +116,10 @@ class FrozenDict(Mapping[K, V]):
 
   __slots__ = ('_dict', '_hash', '_flat')
 
+  _hash: int | None
+  # (values, ((DictKey, value), ...), sorted keys), computed on the first flatten
+  _flat: tuple[tuple[Any, ...], tuple[tuple[Any, Any], ...], tuple] | None
+
   def __init__(self, *args, __unsafe_skip_copy__: bool = False, **kwargs):
     xs = dict(*args, **kwargs)
     if not __unsafe_skip_copy__:
@@ -123,9 +127,8 @@ class FrozenDict(Mapping[K, V]):
         if isinstance(v, dict):
           xs[k] = FrozenDict(v)
     self._dict = xs
-    self._hash: int | None = None
-    # (values, ((DictKey, value), ...), sorted keys), computed on the first flatten
-    self._flat: tuple[tuple[Any, ...], tuple[tuple[Any, Any], ...], tuple] | None = None
+    self._hash = None
+    self._flat = None
 
   # --- Mapping protocol ---
 
