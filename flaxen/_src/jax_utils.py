@@ -283,7 +283,7 @@ def scan_in_dim(
 
   def from_front(x):
     perm = list(axes) + [d for d in range(x.ndim) if d not in axes]
-    return jnp.transpose(x, np.argsort(perm))
+    return jnp.transpose(x, np.argsort(perm))  # type: ignore[arg-type]  # an int array is fine
 
   def body(c, x):
     if keepdims:
@@ -377,7 +377,7 @@ def pad_shard_unpad(
     def pad_tree(tree, batched):
       return jax.tree_util.tree_map(pad, tree) if batched else tree
 
-    args = [pad_tree(a, i not in static_nums) for i, a in enumerate(args)]
+    args = [pad_tree(a, i not in static_nums) for i, a in enumerate(args)]  # type: ignore[assignment]
     kwargs = {k: pad_tree(v, k not in static_names) for k, v in kwargs.items()}
     out = wrapped(*args, **kwargs)
     if static_return:

@@ -108,7 +108,7 @@ def filter_to_set(x: Filter) -> set[str]:
   raise errors.InvalidFilterError(x)
 
 
-def _normal(x: Filter) -> Filter:
+def _normal(x: Filter) -> bool | frozenset[str] | DenyList:
   """Normal form: True, False, a frozenset, or DenyList(frozenset)."""
   _check(x)
   if x is True or x is False:

@@ -29,7 +29,7 @@ import contextlib
 import functools
 import itertools
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import jax
 
@@ -133,10 +133,11 @@ class Scope:
 
   def _leak_error(self, col: str, name: str) -> Exception:
     err = errors.JaxTransformError()
-    err.add_note(
-      f'Storing "{col}/{name}" in "{self.path_text}" would keep a tracer of a JAX transform '
-      'applied inside the model; use the lifted transform (nn.jit, nn.vmap, ...) instead.'
-    )
+    if hasattr(err, 'add_note'):  # Python >= 3.11 (on 3.10 this call raised AttributeError)
+      err.add_note(
+        f'Storing "{col}/{name}" in "{self.path_text}" would keep a tracer of a JAX transform '
+        'applied inside the model; use the lifted transform (nn.jit, nn.vmap, ...) instead.'
+      )
     return err
 
   @contextlib.contextmanager
@@ -299,10 +300,11 @@ class Scope:
       return got
     if self.parent is None:
       return _EMPTY
+    name = cast(str, self.name)  # only the root has no name, and the root has no parent
     parent_col = self.parent._collection(col)
-    if self.name not in parent_col:
+    if name not in parent_col:
       return _EMPTY
-    got = parent_col[self.name]
+    got = parent_col[name]
     self._variables[col] = got
     return got
 
@@ -316,10 +318,11 @@ class Scope:
     if self.parent is None:
       got = self._variables[col] = {}
       return got
+    name = cast(str, self.name)  # only the root has no name, and the root has no parent
     parent_col = self.parent._mutable_collection(col)
-    got = parent_col.get(self.name)
+    got = parent_col.get(name)
     if got is None:
-      got = parent_col[self.name] = {}
+      got = parent_col[name] = {}
     self._variables[col] = got
     return got
 

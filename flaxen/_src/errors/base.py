@@ -16,7 +16,7 @@ from flaxen._src.public import set_module
 DOCS_URL = 'https://flax.readthedocs.io/en/latest/api_reference/flax.errors.html'
 
 
-def _rebuild(cls: type, message: str, state: dict) -> FlaxError:
+def _rebuild(cls: type[FlaxError], message: str, state: dict) -> FlaxError:
   """Recreates a pickled error without calling its (class-specific) constructor."""
   err = cls.__new__(cls)
   Exception.__init__(err, message)

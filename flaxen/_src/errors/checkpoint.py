@@ -19,7 +19,7 @@ Every class keeps its constructor arguments as attributes (``err.path``,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 
 from flaxen._src.errors.base import FlaxError
 from flaxen._src.errors.serialization import MsgpackDecodeError
@@ -252,8 +252,9 @@ class CheckpointMismatchError(FlaxError, ValueError):
     for label, triples in (('shape', self.shape_mismatches), ('dtype', self.dtype_mismatches),
                            ('kind', self.kind_mismatches)):
       lines += [f'  {label} mismatch at {p}: target {a}, checkpoint {b}' for p, a, b in triples]
-    count = sum(map(len, (self.missing, self.unexpected, self.shape_mismatches,
-                          self.dtype_mismatches, self.kind_mismatches)))
+    groups: tuple[Sized, ...] = (self.missing, self.unexpected, self.shape_mismatches,
+                                 self.dtype_mismatches, self.kind_mismatches)
+    count = sum(map(len, groups))
     lines.append(f'{count} difference(s); nothing was restored.')
     self.message = '\n'.join(lines)
     Exception.__init__(self, self.message)

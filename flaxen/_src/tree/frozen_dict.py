@@ -36,7 +36,7 @@ from flaxen._src.public import set_module
 K = TypeVar('K', bound=Hashable)
 V = TypeVar('V')
 
-_EMPTY = MappingProxyType({})
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
 
 def _freeze_value(v: Any) -> Any:
@@ -69,6 +69,8 @@ _PLAIN_LEAVES = (jax.Array, np.ndarray, np.generic, int, float, complex, str, by
 class FrozenKeysView(collections.abc.KeysView):
   """The keys of a FrozenDict, printed as ``frozen_dict_keys([...])``."""
 
+  _mapping: Mapping[Any, Any]  # set by MappingView.__init__ (undeclared in typeshed)
+
   def __iter__(self) -> Iterator[Any]:
     return iter(self._mapping)  # the mapping's own (C-level) iterator, not a generator
 
@@ -79,6 +81,8 @@ class FrozenKeysView(collections.abc.KeysView):
 @set_module('flaxen.core.frozen_dict')
 class FrozenValuesView(collections.abc.ValuesView):
   """The values of a FrozenDict, printed as ``frozen_dict_values([...])``."""
+
+  _mapping: Mapping[Any, Any]  # set by MappingView.__init__ (undeclared in typeshed)
 
   def __iter__(self) -> Iterator[Any]:
     mapping = self._mapping
@@ -111,6 +115,10 @@ class FrozenDict(Mapping[K, V]):
   """
 
   __slots__ = ('_dict', '_hash', '_flat')
+
+  _hash: int | None
+  # (values, ((DictKey, value), ...), sorted keys), computed on the first flatten
+  _flat: tuple[tuple[Any, ...], tuple[tuple[Any, Any], ...], tuple] | None
 
   def __init__(self, *args, __unsafe_skip_copy__: bool = False, **kwargs):
     xs = dict(*args, **kwargs)
@@ -236,6 +244,7 @@ class FrozenDict(Mapping[K, V]):
     if flat is None:
       self.tree_flatten_with_keys()
       flat = self._flat
+      assert flat is not None  # set by tree_flatten_with_keys
     return flat[0], flat[2]
 
   @classmethod
@@ -273,7 +282,7 @@ _FROZEN_LEVELS = (dict, FrozenDict)
 _DICT_LEVELS = (dict,)
 
 
-def _pretty(x: Any, num_spaces: int, levels: tuple[type, ...]) -> str:
+def _pretty(x: Any, num_spaces: int, levels: tuple[type[Mapping], ...]) -> str:
   if not isinstance(x, levels):
     return repr(x)
   if not x:

@@ -108,7 +108,8 @@ def dataclass(clz: type[T] | None = None, **kwargs: Any) -> Any:
   if clz.__dict__.get(_STRUCT_MARK, False):
     return clz
   kwargs.setdefault('frozen', True)
-  data_clz = dataclasses.dataclass(**kwargs)(clz)
+  # typed as Any: the class gains attributes below that its own definition does not declare
+  data_clz: Any = dataclasses.dataclass(**kwargs)(clz)
 
   data_fields, meta_fields, dropped = [], [], []
   for f in dataclasses.fields(data_clz):

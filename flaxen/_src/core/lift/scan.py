@@ -179,7 +179,8 @@ def scan(
 
 def _check_carry(carry_in: tuple, carry_out: tuple, paths: tuple) -> None:
   for cols_in, cols_out, where in zip(carry_in, carry_out, paths):
-    if jax.tree_util.tree_structure(cols_in) != jax.tree_util.tree_structure(cols_out):
+    # (jaxlib ships no stub for PyTreeDef, so mypy does not know that it compares)
+    if jax.tree_util.tree_structure(cols_in) != jax.tree_util.tree_structure(cols_out):  # type: ignore[operator]
       new = sorted(set(_flat_names(cols_out)) - set(_flat_names(cols_in)))
       raise ValueError(
         f'scan: carried variables of "{where}" changed structure inside the loop body '

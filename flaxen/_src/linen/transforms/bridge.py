@@ -85,6 +85,7 @@ class _Placeholder:
   """
 
   __slots__ = ('index', 'obj', '_signature')
+  _signature: tuple[Any, ...] | None  # computed on the first call of signature()
 
   def __init__(self, index: int, obj: Any):
     self.index, self.obj, self._signature = index, obj, None
@@ -418,7 +419,7 @@ def module_class_lift_transform(transform: Callable[..., Any], module_class: Any
     else:
       lifted[name] = _lift_class_method(transform, base, fn, t_args, t_kwargs)
   prefix = transform.__name__.capitalize()
-  new_cls = type(f'{prefix}{base.__name__}', (base,), lifted)
+  new_cls: Any = type(f'{prefix}{base.__name__}', (base,), lifted)  # gains attributes below
   new_cls.__module__ = base.__module__
   new_cls.__qualname__ = f'{prefix}{base.__qualname__}'
   new_cls._flaxen_lifted_base = base  # tabulate reports (and measures) the untransformed class

@@ -55,7 +55,8 @@ class ModuleKey:
     self.module, self.plan, self.state, self.after = module, plan, state, None
 
   def release(self) -> None:
-    self.module = self.plan = self.state = self.after = None
+    # a released key is never used again: its fields are typed for the live one
+    self.module = self.plan = self.state = self.after = None  # type: ignore[assignment]
 
   def __eq__(self, other: Any) -> bool:
     return isinstance(other, ModuleKey) and self.fp == other.fp
