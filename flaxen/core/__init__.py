@@ -34,3 +34,8 @@ from flaxen.core import spmd as spmd
 from flaxen.core.meta import AxisMetadata as AxisMetadata
 from flaxen.core.meta import Partitioned as Partitioned
 from flaxen.core.meta import unbox as unbox
+
+# --- type aliases (the reference exposes Array here) ---
+# isort: split
+from flaxen._src.typing import Array as Array
+from flaxen.core.meta import map_axis_meta as map_axis_meta

@@ -15,4 +15,14 @@ from flaxen._src.core.filters import subtract_filters as subtract_filters
 from flaxen._src.core.filters import union_filters as union_filters
 from flaxen._src.core.rng import LazyRng as LazyRng
 from flaxen._src.core.scope import Scope as Scope
+from flaxen._src.core.variables import PRNGSequenceFilter as PRNGSequenceFilter
 from flaxen._src.core.variables import Variable as Variable
+from flaxen._src.typing import Array as Array
+from flaxen._src.typing import Collection as Collection
+from flaxen._src.typing import FrozenVariableDict as FrozenVariableDict
+from flaxen._src.typing import MutableCollection as MutableCollection
+from flaxen._src.typing import MutableVariableDict as MutableVariableDict
+from flaxen._src.typing import PRNGFoldable as PRNGFoldable
+from flaxen._src.typing import PRNGKey as PRNGKey
+from flaxen._src.typing import RNGSequences as RNGSequences
+from flaxen._src.typing import VariableDict as VariableDict
