@@ -66,6 +66,12 @@ def _replace(self, **updates):
   return dataclasses.replace(self, **updates)
 
 
+# Python names the method in its own errors ("replace() takes 1 positional argument
+# ..."): use the name the reference's method has, so messages match.
+_replace.__name__ = 'replace'
+_replace.__qualname__ = 'dataclass.<locals>.replace'
+
+
 @overload
 @dataclass_transform(field_specifiers=(field,))
 def dataclass(clz: type[T], **kwargs: Any) -> type[T]: ...
