@@ -189,8 +189,10 @@ def test_scope_param_shape_error():
   _, v = init(f)(jax.random.PRNGKey(0), jnp.ones((5, 1)))
   with pytest.raises(errors.ScopeParamShapeError, match='"kernel" in "/"') as e:
     apply(f)(v, jnp.ones((5, 5)))
-  # as the reference: value_shape is what the initializer gives now, init_shape the stored one
-  assert e.value.value_shape == (5, 8) and e.value.init_shape == (1, 8)
+  # as the reference: value_shape is the stored one, init_shape what the initializer gives now
+  assert e.value.value_shape == (1, 8) and e.value.init_shape == (5, 8)
+  assert 'expected to generate shape (5, 8), but the existing parameter it received has ' \
+    'shape (1, 8).' in str(e.value)
 
 
 def test_scope_param_not_found_error():
