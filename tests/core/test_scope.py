@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from flaxen import config, errors
-from flaxen.core import Scope, apply, init
+from flaxen.core import Scope, apply, bind, init
 from flaxen.core.scope import LazyRng
 
 zeros = jax.nn.initializers.zeros
@@ -257,7 +257,9 @@ def test_apply_invalid_variables_type_and_structure():
 
 def test_invalid_rngs():
   f = lambda scope: None  # noqa: E731
-  with pytest.raises(errors.InvalidRngError):
+  with pytest.raises(ValueError, match='argument passed to an apply function'):
     apply(f)({}, rngs={"params": 3})
+  with pytest.raises(errors.InvalidRngError):  # bind has no apply-level check before it
+    bind({}, rngs={"params": 3})
   with pytest.raises(ValueError):
     init(f)(3)
