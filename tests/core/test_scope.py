@@ -263,3 +263,44 @@ def test_invalid_rngs():
     bind({}, rngs={"params": 3})
   with pytest.raises(ValueError):
     init(f)(3)
+
+
+def test_root_scope_is_freed_without_the_cycle_collector():
+  # a root scope does not refer to itself (its root is computed), so a scope tree and the
+  # values in it die by reference counting, e.g. the traced values of a jitted/vmapped init
+  import gc
+  import weakref
+
+  gc.disable()
+  try:
+    root = bind({"params": {"b": jnp.ones(2)}}, rngs={"params": jax.random.PRNGKey(0)})
+    child = root.push("child")
+    assert root.root is root and child.root is root
+    refs = weakref.ref(root), weakref.ref(child)
+    del root, child
+    assert refs[0]() is None and refs[1]() is None
+  finally:
+    gc.enable()
+
+
+def test_no_tracer_leaks_from_init_and_apply_under_vmap(monkeypatch):
+  import gc
+
+  def f(scope, x):
+    return x @ scope.param("w", jax.nn.initializers.lecun_normal(), (x.shape[-1], 3))
+
+  @jax.jit
+  def run(keys, x):
+    def one(key):
+      _, v = init(f)(key, x)
+      return apply(f)(v, x)
+    return jax.vmap(one)(keys)
+
+  monkeypatch.setattr(gc, "collect", lambda *a: 0)  # as the reference's leak test does
+  gc.disable()
+  try:
+    with jax.checking_leaks():
+      for _ in range(2):
+        run(jax.random.split(jax.random.PRNGKey(0), 4), jnp.ones((2, 5))).block_until_ready()
+  finally:
+    gc.enable()
