@@ -358,3 +358,28 @@ def test_no_tracer_leaks_through_lifted_transforms(monkeypatch):
         sample(jax.random.split(jax.random.key(23), 4), np.ones((2, 5))).block_until_ready()
   finally:
     gc.enable()
+
+
+def test_transformed_plain_methods_of_unbound_modules_run_as_jax_transforms():
+  # as in the reference: with no scope to lift, remat/vmap of a method that creates no
+  # variables just transform it; compact methods still need a bound module
+  import functools
+
+  class Plain(nn.Module):
+    factor: float = 3.0
+
+    @nn.remat
+    def remat_scale(self, x):
+      return x * self.factor
+
+    @functools.partial(nn.vmap, in_axes=0, variable_axes={}, split_rngs={})
+    def vmap_scale(self, x):
+      return x * self.factor
+
+  x = jnp.ones((2, 2))
+  np.testing.assert_array_equal(Plain().remat_scale(x), 3 * x)
+  np.testing.assert_array_equal(Plain().vmap_scale(x), 3 * x)
+  grad = jax.grad(lambda x: Plain().remat_scale(x).sum())(jnp.ones(2))
+  np.testing.assert_array_equal(grad, [3.0, 3.0])
+  with pytest.raises(errors.CallCompactUnboundModuleError):
+    nn.vmap(nn.Dense, variable_axes={'params': 0}, split_rngs={'params': True})(2)(x)

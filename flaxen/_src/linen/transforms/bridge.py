@@ -237,12 +237,9 @@ def get_module_scopes(module: Module, args: Any = None, kwargs: Any = None):
   """The scopes a transform of ``module`` lifts: ``(scopes, args, kwargs)``.
 
   Argument Modules/Variables are replaced by placeholders (see module docstring).
-
-  Raises:
-    CallCompactUnboundModuleError: ``module`` is not bound (called outside init/apply).
+  An unbound module contributes ``None`` (as in the reference), which a core
+  transform lifts as an empty tree: its methods then run as plain JAX transforms.
   """
-  if not _bound(module):
-    raise errors.CallCompactUnboundModuleError()
   plan = ScopePlan(module, tuple(args or ()), dict(kwargs or {}))
   return plan.scopes, plan.args, plan.kwargs
 
@@ -294,7 +291,8 @@ def _lifted_call(transform, fns, module, args, kwargs, multi_scope, as_class=Non
       f'{method_name(fns[0])} must be called with a Module instance as its first argument, '
       f'got {type(module).__name__}.'
     )
-  if not _bound(module):
+  if not _bound(module) and any(getattr(f, 'compact', False) for f in fns):
+    # an unbound module's other methods run as plain JAX transforms, as in the reference
     raise errors.CallCompactUnboundModuleError()
   state = module._state.export()
   plan = ScopePlan(module, args, kwargs)
