@@ -111,3 +111,15 @@ def test_is_filter_empty_rejects_non_filters():
 
   with pytest.raises(errors.InvalidFilterError, match='Invalid Filter'):
     is_filter_empty(3)
+
+
+def test_denylists_sort_after_strings_so_filter_dicts_are_pytrees():
+  assert sorted(["b", DenyList("x"), "a", DenyList("a")]) == [
+    "a", "b", DenyList("a"), DenyList("x")]
+  assert DenyList("a") > "z" and "z" < DenyList("a") and DenyList("a") < DenyList("b")
+  with pytest.raises(TypeError):
+    DenyList("a") < 3  # noqa: B015
+  import jax
+
+  leaves = jax.tree_util.tree_leaves({DenyList("params"): 1, "params": 2})
+  assert leaves == [2, 1]

@@ -40,6 +40,24 @@ class DenyList:
 
   deny: Any
 
+  # Ordered after every string, and among themselves by the text of ``deny``: dicts
+  # keyed by filters (``split_rngs={'params': False, DenyList('params'): True}``) are
+  # pytrees, whose keys JAX sorts when flattening.
+  def _order_key(self, other: Any) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    if isinstance(other, str):
+      return ('1', ''), ('0', other)
+    if isinstance(other, DenyList):
+      return ('1', str(self.deny)), ('1', str(other.deny))
+    return None
+
+  def __lt__(self, other: Any) -> bool:
+    keys = self._order_key(other)
+    return NotImplemented if keys is None else keys[0] < keys[1]
+
+  def __gt__(self, other: Any) -> bool:
+    keys = self._order_key(other)
+    return NotImplemented if keys is None else keys[0] > keys[1]
+
   def __post_init__(self):
     # hashable, so a DenyList can be a static argument; a set stays a set for equality
     if isinstance(self.deny, list):
