@@ -92,7 +92,10 @@ class Scope:
     self.rngs = {k: v if isinstance(v, LazyRng) else LazyRng(v) for k, v in rngs.items()}
     self.mutable = mutable
     self.flags = freeze({} if flags is None else flags)
-    self.root: Scope = parent.root if parent is not None else self
+    # a root keeps None here rather than itself: a self-reference would be a reference
+    # cycle, kept alive (with every traced value in _variables and rngs) until the next
+    # garbage collection, which jax.checking_leaks reports as a leaked tracer
+    self._root: Scope | None = parent.root if parent is not None else None
     self.trace_level = tracers.current_trace()
     self.rng_counters = rng_counters if rng_counters is not None else {k: 0 for k in self.rngs}
     self.reservations: dict[str, set[str | None]] = {}
@@ -109,7 +112,7 @@ class Scope:
     scope.rngs = rngs
     scope.mutable = self.mutable
     scope.flags = self.flags
-    scope.root = parent.root if parent is not None else scope
+    scope._root = parent.root if parent is not None else None
     scope.trace_level = tracers.current_trace()
     scope.rng_counters = counters
     scope.reservations = {}
@@ -117,6 +120,12 @@ class Scope:
     return scope
 
   # ------------------------------------------------------------------ state
+
+  @property
+  def root(self) -> Scope:
+    """The root scope of this tree (``self`` for a root), which owns the variables."""
+    root = self._root
+    return self if root is None else root
 
   @property
   def invalid(self) -> bool:

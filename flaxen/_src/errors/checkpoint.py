@@ -114,7 +114,7 @@ class MPARestoreDataCorruptedError(FlaxError, ValueError):
     self.step = step
     self.path = path
     super().__init__(
-      f'Restore checkpoint failed at step: "{step}" on multiprocess array at "{path}": No '
+      f'Restore checkpoint failed at step: "{step}" on multiprocess array at  "{path}": No '
       '"commit_success.txt" found on this "_gda" directory. Was its save halted before '
       'completion?'
     )
@@ -138,12 +138,12 @@ class MPARestoreTargetRequiredError(FlaxError, ValueError):
     self.path = path
     self.step = step
     self.key = key
-    where = f' for key "{key}"' if key is not None else ''
+    which = f'This error fired when trying to restore array at {key}.' if key else ''
     super().__init__(
-      f'Restore checkpoint failed at step: "{step}" and path: "{path}"{where}: Checkpoints '
+      f'Restore checkpoint failed at step: "{step}" and path: "{path}": Checkpoints '
       'containing a multiprocess array need to be restored with a target with pre-created '
       'arrays. If you cannot provide a full valid target, consider '
-      '``allow_partial_mpa_restoration=True``.'
+      f'``allow_partial_mpa_restoration=True``. {which}'
     )
 
 

@@ -67,3 +67,18 @@ class _UnspecifiedParent:
 
 
 UNSPECIFIED_PARENT = _UnspecifiedParent()
+
+
+def missing_attribute_error(module: Any, name: str) -> AttributeError:
+  """The reference's ``AttributeError`` for an attribute a module lacks.
+
+  Unbound modules get the reminder that ``setup`` attributes only exist inside
+  ``init``/``apply``.
+  """
+  msg = f'"{type(module).__name__}" object has no attribute "{name}".'
+  if getattr(module, 'scope', None) is None:
+    msg += (
+      f' If "{name}" is defined in \'.setup()\', remember these fields are only '
+      "accessible from inside 'init' or 'apply'."
+    )
+  return AttributeError(msg)

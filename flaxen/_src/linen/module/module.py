@@ -43,12 +43,10 @@ from flaxen._src.linen.module.base import (
   UNSPECIFIED_PARENT,
   ModuleBase,
   _UnspecifiedParent,
+  missing_attribute_error,
   module_field,
 )
-from flaxen._src.linen.module.compact import (
-  compact_name_scope_methods,
-  verify_single_or_no_compact,
-)
+from flaxen._src.linen.module.compact import compact_name_scope_methods
 from flaxen._src.linen.module.setup import try_setup
 from flaxen._src.linen.module.state import UNINITIALIZED_STATE, SetupState
 from flaxen._src.public import set_module
@@ -91,7 +89,6 @@ class Module(ModuleBase):
   def __init_subclass__(cls, kw_only: bool = False, **kwargs: Any) -> None:
     super().__init_subclass__(**kwargs)
     dataclass_lib.customize(cls, kw_only)
-    verify_single_or_no_compact(cls)
     cls._compact_name_scope_methods = compact_name_scope_methods(cls)
     methods.wrap_module_attributes(cls)
 
@@ -145,13 +142,7 @@ class Module(ModuleBase):
     d = self.__dict__
     if name in d:
       return d[name]
-    msg = f'"{type(self).__name__}" object has no attribute "{name}".'
-    if self.scope is None:
-      msg += (
-        f' If "{name}" is defined in \'.setup()\', remember these fields are only '
-        "accessible from inside 'init' or 'apply'."
-      )
-    raise AttributeError(msg)
+    raise missing_attribute_error(self, name)
 
   def __dir__(self) -> Iterable[str]:
     try_setup(self)

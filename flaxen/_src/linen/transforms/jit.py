@@ -89,8 +89,6 @@ def jit_method(fn: Callable[..., Any], base: type | None = None, variables: Any 
   def wrapped(self, *args, **kwargs):
     if not isinstance(self, Module):
       raise TypeError(f'{name} must be called with a Module instance as its first argument.')
-    if self.scope is None:
-      raise errors.CallCompactUnboundModuleError()
     state = self._state.export()
     with fork_rngs(self):  # fresh keys per call, for the module's own scope
       plan = ScopePlan(self, args, kwargs)
