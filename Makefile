@@ -17,13 +17,15 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check flaxen tests benchmarks
+	$(PY) -m mypy flaxen
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check flaxen tests benchmarks
+	$(PY) -m mypy flaxen
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/overhead.py --quick
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache

@@ -172,6 +172,16 @@ def test_static_bool_env_default_and_bad_value(monkeypatch):
     configurations.static_bool_env('FLAXEN_TEST_BOOL', True)
 
 
+def test_static_bool_env_parses_the_default_like_a_value(monkeypatch):
+  # the reference reads ``os.getenv(name, str(default))``: a default is spelled, not cast
+  monkeypatch.delenv('FLAXEN_TEST_BOOL', raising=False)
+  assert configurations.static_bool_env('FLAXEN_TEST_BOOL', 'false') is False
+  assert configurations.static_bool_env('FLAXEN_TEST_BOOL', 'On') is True
+  assert configurations.static_bool_env('FLAXEN_TEST_BOOL', 0) is False
+  with pytest.raises(ValueError, match="invalid truth value 'maybe' for environment"):
+    configurations.static_bool_env('FLAXEN_TEST_BOOL', 'maybe')
+
+
 def test_static_int_env(monkeypatch):
   monkeypatch.setenv('FLAXEN_TEST_INT', '7')
   assert configurations.static_int_env('FLAXEN_TEST_INT', None) == 7

@@ -34,8 +34,52 @@ def test_replicated_tree_feeds_pmap_and_pmean():
   r = jax_utils.replicate({'w': jnp.ones(3)})
   f = jax.pmap(lambda t, i: jax_utils.pmean(jax.tree_util.tree_map(lambda w: w * i, t), 'd'),
                axis_name='d')
-  out = f(r, jnp.arange(N, dtype=jnp.float32))
+  # deprecated as in the reference, with the reference's text
+  with pytest.warns(DeprecationWarning, match='^use jax.lax.pmean instead$'):
+    out = f(r, jnp.arange(N, dtype=jnp.float32))
   np.testing.assert_allclose(out['w'], np.full((N, 3), (N - 1) / 2))
+
+
+def test_replicate_and_prefetch_shard_over_a_named_device_axis():
+  # the reference's mesh-axis name by default (shardings compare equal), or the caller's
+  r = jax_utils.replicate(jnp.ones(2))
+  assert r.sharding.mesh.axis_names == ('_device_put_sharded',)
+  assert r.sharding.spec == jax.sharding.PartitionSpec('_device_put_sharded')
+  r = jax_utils.replicate(jnp.ones(2), axis_name='replica')
+  assert r.sharding.spec == jax.sharding.PartitionSpec('replica')
+  item = next(jax_utils.prefetch_to_device(iter([np.zeros((N, 2))]), 1, axis_name='batch'))
+  assert item.sharding.mesh.axis_names == ('batch',)
+  item = next(jax_utils.prefetch_to_device(iter([np.zeros((N, 2))]), 1))
+  assert item.sharding.mesh.axis_names == ('_device_put_sharded',)
+
+
+def test_unreplicate_returns_single_device_arrays():
+  u = jax_utils.unreplicate(jax_utils.replicate({'w': jnp.arange(3.0)}))
+  assert len(u['w'].devices()) == 1
+  np.testing.assert_array_equal(u['w'], [0.0, 1.0, 2.0])
+  out = jax.pmap(lambda x: x * 2)(jnp.arange(float(N)) + 1)
+  first = jax_utils.unreplicate(out)
+  assert first.shape == () and float(first) == 2.0 and len(first.devices()) == 1
+
+
+def test_unreplicate_edge_cases_follow_the_reference():
+  # a 0-d array has no replica axis: returned as it is
+  x = jnp.float32(3.0)
+  assert jax_utils.unreplicate(x) is x
+  # a host array or a single-device array: its first row
+  np.testing.assert_array_equal(jax_utils.unreplicate(np.arange(6).reshape(3, 2)), [0, 1])
+  np.testing.assert_array_equal(jax_utils.unreplicate(jnp.arange(4.0)), 0.0)
+  # a fully replicated array: the first local copy, whole
+  mesh = jax.sharding.Mesh(np.array(jax.devices()), ('x',))
+  full = jax.device_put(jnp.arange(8.0).reshape(4, 2), jax.sharding.NamedSharding(
+    mesh, jax.sharding.PartitionSpec()))
+  got = jax_utils.unreplicate(full)
+  assert got.shape == (4, 2) and len(got.devices()) == 1
+  # an array holding several rows per device is not a replicated one
+  spread = jax.device_put(jnp.zeros((2 * N, 2)), jax.sharding.NamedSharding(
+    mesh, jax.sharding.PartitionSpec('x')))
+  with pytest.raises(ValueError, match='cannot select an axis to squeeze out'):
+    jax_utils.unreplicate(spread)
 
 
 def test_prefetch_to_device():
@@ -45,8 +89,24 @@ def test_prefetch_to_device():
   for i, b in enumerate(got):
     assert isinstance(b['x'], jax.Array) and len(b['x'].sharding.device_set) == N
     np.testing.assert_array_equal(b['x'], batches[i]['x'])
-  with pytest.raises(ValueError, match='leading axis'):
+  # jax's IndivisibleError (a ValueError), as the reference lets it surface
+  with pytest.raises(ValueError, match='implies that array axis 0 is partitioned'):
     list(jax_utils.prefetch_to_device(iter([np.zeros((N + 1, 2))]), 1))
+
+
+def test_prefetch_splits_any_multiple_of_the_device_count():
+  # the reference accepts several rows per device: axis 0 is split evenly
+  (item,) = jax_utils.prefetch_to_device(iter([{'x': np.arange(3.0 * N * 2).reshape(3 * N, 2)}]), 1)
+  assert item['x'].shape == (3 * N, 2)
+  assert {s.data.shape for s in item['x'].addressable_shards} == {(3, 2)}
+  np.testing.assert_array_equal(item['x'], np.arange(3.0 * N * 2).reshape(3 * N, 2))
+
+
+def test_prefetch_of_a_scalar_leaf_raises_the_references_type_error():
+  with pytest.raises(TypeError, match='not iterable'):
+    next(jax_utils.prefetch_to_device(iter([{'x': 1.0}]), 1))
+  with pytest.raises(TypeError, match='0-d array'):
+    next(jax_utils.prefetch_to_device(iter([{'x': np.array(1.0)}]), 1))
 
 
 def test_prefetch_is_lazy():
@@ -107,8 +167,14 @@ def test_scan_in_dim_keepdims():
   _, ys = jax_utils.scan_in_dim(body, 0, xs, axis=(1,), keepdims=True)
   assert shapes[0] == (3, 1)
   np.testing.assert_allclose(ys, xs + 1)
-  with pytest.raises(ValueError, match='unroll'):
-    jax_utils.scan_in_dim(body, 0, xs, axis=(1,), unroll=(1, 2))
+
+
+def test_scan_in_dim_ignores_unroll_factors_beyond_the_axes():
+  # the reference accepts them (the loops use the first len(axis) factors)
+  xs = jnp.arange(12.0).reshape(3, 4)
+  c, ys = jax_utils.scan_in_dim(lambda c, x: (c + x.sum(), x), 0.0, xs, axis=(1,), unroll=(2, 5))
+  assert float(c) == float(xs.sum())
+  np.testing.assert_array_equal(ys, xs)
 
 
 @pytest.mark.parametrize('batch', [1, 7, 8, 9, 33])
@@ -161,10 +227,20 @@ def test_pad_shard_unpad_static_args_kwargs_and_return():
 
 def test_pad_shard_unpad_errors():
   g = jax_utils.pad_shard_unpad(jax.pmap(lambda a, b: a + b), static_argnums=())
-  with pytest.raises(ValueError, match='inconsistent batch sizes'):
+  # the reference asserts: an AssertionError with its text (also a ValueError here)
+  with pytest.raises(AssertionError, match=r'^Inconsistent batch-sizes: \{3, 4\} '):
     g(np.ones((3, 1)), np.ones((4, 1)))
-  with pytest.raises(ValueError, match='scalar'):
+  with pytest.raises(ValueError, match=r'argument 0: 3, argument 1: 4'):
+    g(np.ones((3, 1)), np.ones((4, 1)))
+  with pytest.raises(AssertionError, match=r'^Inconsistent batch-sizes: set\(\)'):
+    jax_utils.pad_shard_unpad(jax.pmap(lambda: 0))()
+  # a scalar leaf: the reference's errors from ``leaf.shape[0]``
+  with pytest.raises(AttributeError, match="'float' object has no attribute 'shape'"):
     g(np.ones((3, 1)), 1.0)
+  with pytest.raises(IndexError, match='tuple index out of range') as info:
+    g(np.ones((3, 1)), np.float32(1.0))
+  if hasattr(info.value, '__notes__'):
+    assert 'argument 1 is a scalar' in info.value.__notes__[0]
 
 
 def test_full_eval_guide_metrics_pattern():

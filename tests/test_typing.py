@@ -25,3 +25,37 @@ def test_an_object_without_lt_is_not_key_like():
       return object.__getattribute__(self, name)
 
   assert ftyping.is_key_like(Proxy()) is False
+
+
+# Client code imports the aliases from the modules where the reference's own code uses them
+# (``from flax.core.scope import Array``, ``from flax.linen.spmd import LogicalRules``): each
+# of these paths must hand back the very alias ``flaxen.typing`` defines.
+ALIAS_HOMES = {
+  'flaxen.core': ['Array'],
+  'flaxen.core.scope': [
+    'Array', 'Collection', 'FrozenVariableDict', 'MutableCollection', 'MutableVariableDict',
+    'PRNGFoldable', 'PRNGKey', 'RNGSequences', 'VariableDict',
+  ],
+  'flaxen.core.meta': ['LogicalNames'],
+  'flaxen.core.spmd': ['LogicalRules', 'Sharding'],
+  'flaxen.linen.spmd': [
+    'Array', 'ArrayPytree', 'LogicalNames', 'LogicalPartitionSpec',
+    'LogicalPartitionSpecPytree', 'LogicalRules',
+  ],
+}
+
+
+def test_aliases_are_reachable_where_the_reference_exposes_them():
+  import importlib
+
+  for modname, names in ALIAS_HOMES.items():
+    mod = importlib.import_module(modname)
+    for name in names:
+      assert getattr(mod, name) is getattr(ftyping, name), f'{modname}.{name}'
+
+
+def test_scope_module_exposes_the_rng_filter_alias():
+  from flaxen.core import scope
+  from flaxen.linen import partitioning
+
+  assert scope.PRNGSequenceFilter is partitioning.PRNGSequenceFilter

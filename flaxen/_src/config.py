@@ -42,8 +42,9 @@ def static_bool_env(varname: str, default: bool) -> bool:
   """Reads environment variable ``varname`` as a boolean.
 
   True spellings (any case): ``y, yes, t, true, on, 1``; false spellings:
-  ``n, no, f, false, off, 0``. When the variable is unset, ``default`` is
-  returned.
+  ``n, no, f, false, off, 0``. When the variable is unset, ``str(default)`` is
+  parsed the same way, as the reference does (so ``True``/``False``, ``1``/``0``
+  and the strings above all work as defaults).
 
   Args:
     varname: the environment variable, e.g. ``'FLAX_PROFILE'``.
@@ -53,8 +54,9 @@ def static_bool_env(varname: str, default: bool) -> bool:
     The parsed boolean.
 
   Raises:
-    ValueError: the variable holds anything else (the message quotes the
-      lower-cased value and the variable, as the reference's does).
+    ValueError: the variable (or, when it is unset, ``str(default)``) holds
+      anything else (the message quotes the lower-cased value and the variable,
+      as the reference's does).
 
   Example:
     >>> import os
@@ -66,9 +68,7 @@ def static_bool_env(varname: str, default: bool) -> bool:
     False
   """
   raw = os.environ.get(varname)
-  if raw is None:
-    return bool(default)
-  spelled = raw.lower()
+  spelled = (str(default) if raw is None else raw).lower()
   parsed = _TRUTH.get(spelled, _TRUTH.get(spelled.strip()))
   if parsed is None:
     raise ValueError(

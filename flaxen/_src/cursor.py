@@ -120,7 +120,7 @@ def _walk(path: Path, obj: Any, update_fn: Callable | None, cond_fn: Callable | 
       if replaced is not obj:
         yield path, replaced
         return
-    elif cond_fn(_path_text(path), obj):
+    elif cond_fn(_path_text(path), obj):  # type: ignore[misc]  # one of the two is given
       yield path
       return
   found = _children(obj)
@@ -159,7 +159,7 @@ def _apply_changes(obj: Any, changes: dict[Any, Any]) -> Any:
       items[index] = value
     return tuple(items)
   if dataclasses.is_dataclass(obj):
-    return dataclasses.replace(obj, **changes)
+    return dataclasses.replace(obj, **changes)  # type: ignore[type-var]  # an instance here
   return obj
 
 
@@ -238,7 +238,7 @@ class Cursor(Generic[A]):
     if isinstance(obj, Mapping) and key not in obj:
       raise KeyError(f'Key {key} not found in {obj}')
     if is_named_tuple(obj):
-      return getattr(self, obj._fields[key])
+      return getattr(self, obj._fields[key])  # type: ignore[attr-defined]
     return self._child(key, obj[key], AccessType.ITEM)
 
   def __getattr__(self, name: str) -> Cursor[A]:
@@ -252,7 +252,7 @@ class Cursor(Generic[A]):
 
   def __setitem__(self, key, value) -> None:
     if is_named_tuple(self._obj):
-      setattr(self, self._obj._fields[key], value)
+      setattr(self, self._obj._fields[key], value)  # type: ignore[attr-defined]
       return
     self._child(key, value, AccessType.ITEM)
 
@@ -358,6 +358,8 @@ class Cursor(Generic[A]):
       yield _descend(self, path)
 
   # --- the wrapped value's own protocols
+  # (the wrapped type is not constrained: where it lacks a protocol, the call raises
+  # TypeError as the reference's does, hence the ignores)
 
   def __str__(self) -> str:
     return str(self._obj)
@@ -366,7 +368,7 @@ class Cursor(Generic[A]):
     return _render(self, 2, 0)
 
   def __len__(self) -> int:
-    return len(self._obj)
+    return len(self._obj)  # type: ignore[arg-type]
 
   def _positions(self, method: str, order: range) -> Iterator[Cursor[A]]:
     if not isinstance(self._obj, (tuple, list)):
@@ -376,27 +378,27 @@ class Cursor(Generic[A]):
     return (self[i] for i in order)
 
   def __iter__(self) -> Iterator[Cursor[A]]:
-    return self._positions('__iter__', range(len(self._obj)))
+    return self._positions('__iter__', range(len(self._obj)))  # type: ignore[arg-type]
 
   def __reversed__(self) -> Iterator[Cursor[A]]:
-    return self._positions('__reversed__', range(len(self._obj) - 1, -1, -1))
+    return self._positions('__reversed__', range(len(self._obj) - 1, -1, -1))  # type: ignore[arg-type]
 
   def __round__(self, ndigits: int | None = None) -> Any:
-    return round(self._obj, ndigits)
+    return round(self._obj, ndigits)  # type: ignore[call-overload]
 
 
 # Operators act on the wrapped value and return plain values; generated from tables.
-_BINARY = {
+_BINARY: dict[str, Callable[..., Any]] = {
   'add': operator.add, 'sub': operator.sub, 'mul': operator.mul, 'matmul': operator.matmul,
   'truediv': operator.truediv, 'floordiv': operator.floordiv, 'mod': operator.mod,
   'divmod': divmod, 'pow': pow, 'lshift': operator.lshift, 'rshift': operator.rshift,
   'and': operator.and_, 'xor': operator.xor, 'or': operator.or_,
 }
-_COMPARISONS = {
+_COMPARISONS: dict[str, Callable[..., Any]] = {
   'lt': operator.lt, 'le': operator.le, 'eq': operator.eq,
   'ne': operator.ne, 'gt': operator.gt, 'ge': operator.ge,
 }
-_UNARY = {'neg': operator.neg, 'pos': operator.pos, 'abs': abs, 'invert': operator.invert}
+_UNARY: dict[str, Callable[..., Any]] = {'neg': operator.neg, 'pos': operator.pos, 'abs': abs, 'invert': operator.invert}
 
 
 def _install(name: str, method: Callable) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -31,31 +32,36 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 from jax.extend import core as jax_core
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
 
+from flaxen._src.errors.base import add_hint
 from flaxen._src.public import set_module
 
 _PUBLIC = 'flaxen.jax_utils'
-_AXIS = 'devices'
+# the mesh-axis name of replicated / prefetched arrays unless the caller names one (the
+# reference's default, so that shardings compare equal across the two libraries)
+_AXIS = '_device_put_sharded'
 
 
 def _pmap_devices(devices: Sequence[Any] | None) -> list[Any]:
   return list(devices) if devices else jax.local_devices()
 
 
-def _leading_sharding(devices: Sequence[Any]) -> NamedSharding:
+def _leading_sharding(devices: Sequence[Any], axis_name: str) -> NamedSharding:
   """A sharding that splits axis 0 over ``devices`` in order (pmap layout)."""
-  return NamedSharding(Mesh(np.asarray(devices, dtype=object), (_AXIS,)), PartitionSpec(_AXIS))
+  mesh = Mesh(np.asarray(devices, dtype=object), (axis_name,))
+  return NamedSharding(mesh, PartitionSpec(axis_name))
 
 
 @set_module(_PUBLIC)
-def replicate(tree: Any, devices: Sequence[Any] | None = None) -> Any:
+def replicate(tree: Any, devices: Sequence[Any] | None = None, axis_name: str = _AXIS) -> Any:
   """Puts one copy of every leaf of ``tree`` on each device.
 
   Args:
     tree: a pytree of arrays (or values convertible to arrays).
     devices: target devices; defaults to ``jax.local_devices()``, the order
       expected by ``jax.pmap``.
+    axis_name: name of the one-axis device mesh the result is sharded over.
 
   Returns:
     A pytree of the same structure whose leaves have shape
@@ -69,7 +75,7 @@ def replicate(tree: Any, devices: Sequence[Any] | None = None) -> Any:
     True
   """
   devs = _pmap_devices(devices)
-  sharding = _leading_sharding(devs)
+  sharding = _leading_sharding(devs, axis_name)
 
   def put(x):
     x = jnp.asarray(x)[None]
@@ -79,56 +85,110 @@ def replicate(tree: Any, devices: Sequence[Any] | None = None) -> Any:
   return jax.tree_util.tree_map(put, tree)
 
 
+def _first_replica(x: Any) -> Any:
+  """One leaf of ``unreplicate``; see there for the cases."""
+  if getattr(x, 'ndim', None) == 0:
+    return x
+  sharding = getattr(x, 'sharding', None)
+  on_one_device = sharding is None or isinstance(sharding, SingleDeviceSharding)
+  if on_one_device or jax.local_device_count() == 1:
+    return x[0]
+  local = x.addressable_shards[0].data
+  assert sharding is not None  # a sharded array: checked by on_one_device above
+  return local if sharding.is_fully_replicated else local.squeeze(0)
+
+
 @set_module(_PUBLIC)
 def unreplicate(tree: Any) -> Any:
-  """Returns the first replica of a replicated pytree (leaf ``x`` becomes ``x[0]``)."""
-  return jax.tree_util.tree_map(lambda x: x[0], tree)
+  """Returns the first replica of a replicated pytree, as single-device arrays.
+
+  Per leaf, as the reference does:
+
+  * a 0-d array is returned as it is;
+  * a host value or a single-device array ``x`` gives ``x[0]``;
+  * an array sharded over the devices gives the data of its first local shard
+    with the device axis removed (no device computation, and it works for
+    arrays that span several processes); such an array must hold exactly one
+    row per device (``jax.pmap`` outputs, ``replicate`` results);
+  * a fully replicated array gives its first local copy, unchanged in shape.
+
+  Example:
+    >>> import jax, jax.numpy as jnp
+    >>> from flaxen import jax_utils
+    >>> one = jax_utils.unreplicate(jax_utils.replicate({'w': jnp.ones(3)}))
+    >>> one['w'].shape, len(one['w'].devices())
+    ((3,), 1)
+  """
+  return jax.tree_util.tree_map(_first_replica, tree)
 
 
 @set_module(_PUBLIC)
 def pmean(xs: Any, axis_name: Any) -> Any:
-  """Averages every leaf of ``xs`` over the mapped axis ``axis_name`` (inside pmap)."""
-  return jax.tree_util.tree_map(lambda x: lax.pmean(x, axis_name), xs)
+  """Averages every leaf of ``xs`` over the mapped axis ``axis_name`` (inside pmap).
+
+  Deprecated, as in the reference: it warns and calls ``jax.lax.pmean``, which
+  takes pytrees itself.
+  """
+  warnings.warn('use jax.lax.pmean instead', DeprecationWarning, stacklevel=2)
+  return lax.pmean(xs, axis_name)
 
 
-def _shard_leaf(x: Any, devices: Sequence[Any], sharding: NamedSharding) -> jax.Array:
-  x = np.asarray(x) if not isinstance(x, jax.Array) else x
-  if x.ndim == 0 or x.shape[0] != len(devices):
-    raise ValueError(
-      f'prefetch_to_device: every leaf needs a leading axis of size {len(devices)} (one '
-      f'slice per device), got shape {tuple(x.shape)}. Shard the batch first, e.g. with '
-      'flaxen.training.common_utils.shard.'
-    )
-  return jax.device_put(x, sharding)
+def _as_batch(x: Any) -> Any:
+  """A leaf of a prefetched item as an array whose axis 0 is split over the devices.
+
+  Arrays are taken as they are; other leaves are stacked from their rows, so a
+  scalar raises the reference's ``TypeError`` (it has no rows).
+  """
+  if isinstance(x, (np.ndarray, jax.Array)) and x.ndim:
+    return x
+  return np.stack(list(x))
+
+
+def _put_batch(x: Any, sharding: NamedSharding) -> jax.Array:
+  try:
+    return jax.device_put(_as_batch(x), sharding)
+  except ValueError as e:  # jax's IndivisibleError: axis 0 does not split evenly
+    n = len(sharding.device_set)
+    raise add_hint(
+      e,
+      f'prefetch_to_device splits axis 0 of every leaf over {n} devices; shard the '
+      'batch first, e.g. with flaxen.training.common_utils.shard.',
+    ) from None
 
 
 @set_module(_PUBLIC)
 def prefetch_to_device(
-  iterator: Iterable[Any], size: int, devices: Sequence[Any] | None = None
+  iterator: Iterable[Any],
+  size: int,
+  devices: Sequence[Any] | None = None,
+  axis_name: str = _AXIS,
 ) -> Iterator[Any]:
   """Shards batches onto the devices ``size`` items ahead of the consumer.
 
   Args:
-    iterator: yields pytrees of arrays whose leading axis is the device axis
-      (``len(devices)`` slices).
+    iterator: yields pytrees of arrays whose leading axis is split over the
+      devices (usually one slice per device, as ``common_utils.shard`` makes).
     size: how many batches to keep in flight on the devices; 2 is a good choice
       on GPUs (one step computes while the next batch is copied).
     devices: target devices, default ``jax.local_devices()`` (pmap order).
+    axis_name: name of the one-axis device mesh the arrays are sharded over.
 
   Yields:
-    The items of ``iterator`` with every leaf placed slice-per-device.
+    The items of ``iterator`` with axis 0 of every leaf split over the devices.
 
   Raises:
-    ValueError: a leaf's leading axis does not match the number of devices.
+    ValueError: a leaf's leading axis is not a multiple of the number of
+      devices (JAX's ``IndivisibleError``).
+    TypeError: a leaf is a scalar.
   """
   devs = _pmap_devices(devices)
-  sharding = _leading_sharding(devs)
+  sharding = _leading_sharding(devs, axis_name)
   source = iter(iterator)
   buffer: collections.deque = collections.deque()
 
   def fill(n: int) -> None:
     for item in itertools.islice(source, n):
-      buffer.append(jax.tree_util.tree_map(lambda x: _shard_leaf(x, devs, sharding), item))
+      buffer.append(jax.tree_util.tree_map(lambda x: _put_batch(x, sharding), item))
 
   fill(size)
   while buffer:
@@ -262,7 +322,8 @@ def scan_in_dim(
     xs: a pytree of arrays to scan over.
     axis: the axis, or axes (outermost loop first), to scan over.
     unroll: unroll factor per axis. A shorter tuple is padded with ones on the
-      left, so the innermost loops are unrolled first.
+      left, so the innermost loops are unrolled first; factors beyond the
+      number of axes are not used.
     keepdims: keep the scanned axes (size 1) in the slices given to ``body_fn``;
       ``body_fn`` then returns ``y`` with size-1 axes at the same positions.
 
@@ -272,10 +333,8 @@ def scan_in_dim(
   """
   axes = tuple(axis) if isinstance(axis, Iterable) else (axis,)
   unrolls = tuple(unroll) if isinstance(unroll, Iterable) else (unroll,)
-  if len(unrolls) > len(axes):
-    raise ValueError(f'scan_in_dim: {len(unrolls)} unroll factors for {len(axes)} axes')
-  unrolls = (1,) * (len(axes) - len(unrolls)) + unrolls
   n = len(axes)
+  unrolls = ((1,) * (n - len(unrolls)) + unrolls)[:n]
 
   def to_front(x):
     rest = [d for d in range(x.ndim) if d not in axes]
@@ -283,7 +342,7 @@ def scan_in_dim(
 
   def from_front(x):
     perm = list(axes) + [d for d in range(x.ndim) if d not in axes]
-    return jnp.transpose(x, np.argsort(perm))
+    return jnp.transpose(x, np.argsort(perm))  # type: ignore[arg-type]  # an int array is fine
 
   def body(c, x):
     if keepdims:
@@ -297,16 +356,27 @@ def scan_in_dim(
   return c, jax.tree_util.tree_map(from_front, ys)
 
 
+class _BatchSizeMismatchError(AssertionError, ValueError):
+  """The batched arguments of ``pad_shard_unpad`` disagree on the batch size.
+
+  An ``AssertionError`` as in the reference (which asserts), and a ``ValueError``.
+  """
+
+
 def _batch_sizes(tree: Any, where: str, sizes: dict[int, str]) -> None:
   for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
-    shape = np.shape(leaf)
     name = f'{where}{jax.tree_util.keystr(path)}'
-    if not shape:
-      raise ValueError(
+    try:
+      # the reference reads ``leaf.shape[0]``: a scalar raises its AttributeError or
+      # IndexError, which flaxen keeps and explains
+      b = leaf.shape[0]
+    except (AttributeError, IndexError) as e:
+      raise add_hint(
+        e,
         f'pad_shard_unpad: {name} is a scalar; it has no batch axis to pad and shard. '
-        'Mark its argument static (static_argnums / static_argnames).'
-      )
-    sizes.setdefault(int(shape[0]), name)
+        'Mark its argument static (static_argnums / static_argnames).',
+      ) from None
+    sizes.setdefault(int(b), name)
 
 
 @set_module(_PUBLIC)
@@ -337,8 +407,10 @@ def pad_shard_unpad(
     dataset reuses the compiled program of the full batches.
 
   Raises:
-    ValueError: the batched arguments disagree on the batch size, or a batched
-      leaf is a scalar.
+    AssertionError: the batched arguments disagree on the batch size, or there is
+      none (the error is also a ``ValueError``).
+    IndexError: a batched leaf is a 0-d array (``AttributeError`` for a Python
+      scalar), as in the reference.
 
   Example:
     >>> import jax, numpy as np
@@ -361,7 +433,10 @@ def pad_shard_unpad(
         _batch_sizes(v, f'argument {k!r}', sizes)
     if len(sizes) != 1:
       found = ', '.join(f'{name}: {b}' for b, name in sizes.items()) or 'no batched argument'
-      raise ValueError(f'pad_shard_unpad: inconsistent batch sizes ({found}).')
+      raise _BatchSizeMismatchError(
+        f'Inconsistent batch-sizes: {set(sizes)} (pad_shard_unpad: {found}). Every '
+        'non-static argument needs the same leading (batch) axis.'
+      )
     (b,) = sizes
     per_device = -(-b // d)
     if min_device_batch is not None:
@@ -377,7 +452,7 @@ def pad_shard_unpad(
     def pad_tree(tree, batched):
       return jax.tree_util.tree_map(pad, tree) if batched else tree
 
-    args = [pad_tree(a, i not in static_nums) for i, a in enumerate(args)]
+    args = [pad_tree(a, i not in static_nums) for i, a in enumerate(args)]  # type: ignore[assignment]
     kwargs = {k: pad_tree(v, k not in static_names) for k, v in kwargs.items()}
     out = wrapped(*args, **kwargs)
     if static_return:

@@ -25,7 +25,7 @@ def set_module(module: str) -> Callable[[T], T]:
   """
 
   def decorate(obj: T) -> T:
-    obj.__module__ = module  # type: ignore[attr-defined]
+    obj.__module__ = module
     return obj
 
   return decorate

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flaxen._src.config import config
 from flaxen._src.public import set_module
 
+# the modules, or None where this JAX lacks them
+_jax_tb: Any
+_source_info: Any
 try:  # private JAX API: keep optional
   from jax._src import traceback_util as _jax_tb
 except ImportError:  # pragma: no cover - depends on the JAX version

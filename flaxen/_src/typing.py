@@ -224,9 +224,15 @@ class SizeBytes:
 
 @set_module(_PUBLIC)
 class PromoteDtypeFn(Protocol):
-  """Signature of ``promote_dtype``-like functions taken by layers."""
+  """Signature of ``promote_dtype``-like functions taken by layers.
 
-  def __call__(self, args: TupleArg, /, *, dtype: Any = None, inexact: bool = True) -> TupleArg: ...
+  Layers call it as ``self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)`` (each array,
+  or ``None``, a positional argument) and unpack the returned sequence, so that is the
+  signature declared here (the reference declares a single tuple argument, which its own
+  layers do not pass).
+  """
+
+  def __call__(self, *args: Any, dtype: Any = None, inexact: bool = True) -> Sequence[Any]: ...
 
 
 def _sort_key(item: tuple[Any, Any]) -> tuple[int, Any]:

@@ -14,3 +14,4 @@ from flaxen._src.core.meta import remove_axis as remove_axis
 from flaxen._src.core.meta import replace_boxed as replace_boxed
 from flaxen._src.core.meta import unbox as unbox
 from flaxen._src.core.meta import with_partitioning as with_partitioning
+from flaxen._src.typing import LogicalNames as LogicalNames

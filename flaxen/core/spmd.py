@@ -10,3 +10,5 @@ from flaxen._src.core.spmd import logical_axis_rules as logical_axis_rules
 from flaxen._src.core.spmd import map_sharding as map_sharding
 from flaxen._src.core.spmd import set_logical_axis_rules as set_logical_axis_rules
 from flaxen._src.core.spmd import shard_value as shard_value
+from flaxen._src.typing import LogicalRules as LogicalRules
+from flaxen._src.typing import Sharding as Sharding

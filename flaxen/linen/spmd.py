@@ -19,3 +19,9 @@ from flaxen._src.linen.spmd import logical_to_mesh_axes as logical_to_mesh_axes
 from flaxen._src.linen.spmd import logical_to_mesh_sharding as logical_to_mesh_sharding
 from flaxen._src.linen.spmd import with_logical_constraint as with_logical_constraint
 from flaxen._src.linen.spmd import with_logical_partitioning as with_logical_partitioning
+from flaxen._src.typing import Array as Array
+from flaxen._src.typing import ArrayPytree as ArrayPytree
+from flaxen._src.typing import LogicalNames as LogicalNames
+from flaxen._src.typing import LogicalPartitionSpec as LogicalPartitionSpec
+from flaxen._src.typing import LogicalPartitionSpecPytree as LogicalPartitionSpecPytree
+from flaxen._src.typing import LogicalRules as LogicalRules

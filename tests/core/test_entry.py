@@ -61,3 +61,19 @@ def test_apply_bare_key_rngs_means_params():
     return scope.make_rng("params")
 
   assert apply(g)({}, rngs=jax.random.PRNGKey(0)).shape == (2,)
+
+
+@pytest.mark.parametrize("bad", ["x", 3, [1, 2], jnp.ones(3), {"params": "x"}])
+def test_bad_rngs_raise_the_reference_value_error(bad):
+  with pytest.raises(ValueError) as info:
+    init(f)(bad, jnp.ones(2))
+  assert str(info.value) == (
+    'First argument passed to an init function should be a ``jax.PRNGKey`` or a dictionary '
+    'mapping strings to ``jax.PRNGKey``.')
+  # apply checks its rngs first, as the reference does (a plain ValueError, not InvalidRngError)
+  with pytest.raises(ValueError) as info:
+    apply(f)({}, jnp.ones(2), rngs=bad)
+  assert type(info.value) is ValueError
+  assert str(info.value) == (
+    'The ``rngs`` argument passed to an apply function should be a ``jax.PRNGKey`` or a '
+    'dictionary mapping strings to ``jax.PRNGKey``.')

@@ -193,3 +193,13 @@ def test_nnx_metadata_roundtrip():
 def test_with_partitioning_keeps_the_initializer_name():
   init_fn = meta.with_partitioning(jax.nn.initializers.lecun_normal(), ("a", None))
   assert init_fn.__name__ == jax.nn.initializers.lecun_normal().__name__
+
+
+def test_map_axis_meta_is_reachable_from_flaxen_core():
+  # the reference's ``flax.core`` re-exports it; client code calls it from there
+  from flaxen import core
+
+  boxed = meta.Partitioned(jnp.zeros((2, 3)), ('a', 'b'))
+  swapped = core.map_axis_meta(lambda m: m.replace(names=m.names[::-1]), {'w': boxed})
+  assert swapped['w'].names == ('b', 'a')
+  assert core.map_axis_meta is meta.map_axis_meta

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from flaxen import config, errors
-from flaxen.core import Scope, apply, init
+from flaxen.core import Scope, apply, bind, init
 from flaxen.core.scope import LazyRng
 
 zeros = jax.nn.initializers.zeros
@@ -189,8 +189,10 @@ def test_scope_param_shape_error():
   _, v = init(f)(jax.random.PRNGKey(0), jnp.ones((5, 1)))
   with pytest.raises(errors.ScopeParamShapeError, match='"kernel" in "/"') as e:
     apply(f)(v, jnp.ones((5, 5)))
-  # as the reference: value_shape is what the initializer gives now, init_shape the stored one
-  assert e.value.value_shape == (5, 8) and e.value.init_shape == (1, 8)
+  # as the reference: value_shape is the stored one, init_shape what the initializer gives now
+  assert e.value.value_shape == (1, 8) and e.value.init_shape == (5, 8)
+  assert 'expected to generate shape (5, 8), but the existing parameter it received has ' \
+    'shape (1, 8).' in str(e.value)
 
 
 def test_scope_param_not_found_error():
@@ -255,7 +257,50 @@ def test_apply_invalid_variables_type_and_structure():
 
 def test_invalid_rngs():
   f = lambda scope: None  # noqa: E731
-  with pytest.raises(errors.InvalidRngError):
+  with pytest.raises(ValueError, match='argument passed to an apply function'):
     apply(f)({}, rngs={"params": 3})
+  with pytest.raises(errors.InvalidRngError):  # bind has no apply-level check before it
+    bind({}, rngs={"params": 3})
   with pytest.raises(ValueError):
     init(f)(3)
+
+
+def test_root_scope_is_freed_without_the_cycle_collector():
+  # a root scope does not refer to itself (its root is computed), so a scope tree and the
+  # values in it die by reference counting, e.g. the traced values of a jitted/vmapped init
+  import gc
+  import weakref
+
+  gc.disable()
+  try:
+    root = bind({"params": {"b": jnp.ones(2)}}, rngs={"params": jax.random.PRNGKey(0)})
+    child = root.push("child")
+    assert root.root is root and child.root is root
+    refs = weakref.ref(root), weakref.ref(child)
+    del root, child
+    assert refs[0]() is None and refs[1]() is None
+  finally:
+    gc.enable()
+
+
+def test_no_tracer_leaks_from_init_and_apply_under_vmap(monkeypatch):
+  import gc
+
+  def f(scope, x):
+    return x @ scope.param("w", jax.nn.initializers.lecun_normal(), (x.shape[-1], 3))
+
+  @jax.jit
+  def run(keys, x):
+    def one(key):
+      _, v = init(f)(key, x)
+      return apply(f)(v, x)
+    return jax.vmap(one)(keys)
+
+  monkeypatch.setattr(gc, "collect", lambda *a: 0)  # as the reference's leak test does
+  gc.disable()
+  try:
+    with jax.checking_leaks():
+      for _ in range(2):
+        run(jax.random.split(jax.random.PRNGKey(0), 4), jnp.ones((2, 5))).block_until_ready()
+  finally:
+    gc.enable()

@@ -162,12 +162,3 @@ def test_class_definition_errors():
       parent: int = 0
   assert 'parent' in info.value.annotations
 
-  with pytest.raises(errors.MultipleMethodsCompactError):
-    class Two(nn.Module):
-      @nn.compact
-      def a(self, x):
-        return x
-
-      @nn.compact
-      def b(self, x):
-        return x

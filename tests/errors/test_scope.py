@@ -53,6 +53,10 @@ def test_messages_with_arguments():
   assert err.msg == 'rngs must be a dict' and err.message == 'rngs must be a dict'
   err = errors.LazyInitError('f32[8,4]')
   assert err.partial_val == 'f32[8,4]' and '(shape: f32[8,4])' in str(err)
+  # the reference's sentence verbatim (a word is missing in it), then flaxen's advice
+  assert str(err).startswith(
+    'Lazy init encountered a value that could with the given inputs (shape: f32[8,4]). It '
+    'could not be computed from shapes alone')
 
 
 def test_key_error_flavours_pickle_and_print_plainly():
@@ -71,10 +75,12 @@ def test_scope_param_shape_error_attributes():
     Outer().apply(variables, jnp.ones((1, 5)))
   e = info.value
   assert e.param_name == 'kernel' and e.scope_path == '/enc'
-  # as in the reference: init_shape is the shape stored at init time, value_shape the one the
-  # initializer gives for the new inputs ("expected (3, 4) but got (5, 4)")
-  assert tuple(e.init_shape) == (3, 4) and tuple(e.value_shape) == (5, 4)
-  assert 'expected to generate shape (3, 4) but got shape (5, 4)' in str(e)
+  # roles as the reference's today: value_shape is the stored parameter's shape, init_shape
+  # the one the initializer gives for the new inputs
+  assert tuple(e.value_shape) == (3, 4) and tuple(e.init_shape) == (5, 4)
+  assert str(e).startswith(
+    'For parameter "kernel" in "/enc", the given initializer is expected to generate shape '
+    '(5, 4), but the existing parameter it received has shape (3, 4).')
   assert 'in / (Outer.__call__)' not in e.__notes__  # noted at the innermost module only
   assert 'in /enc (Dense.__call__)' in e.__notes__
 

@@ -9,7 +9,9 @@ from flaxen.training.prefetch_iterator import PrefetchIterator
 
 
 def make(it, n=2):
-  with pytest.warns(DeprecationWarning):
+  # the reference's deprecation text, verbatim, at the start of the message
+  with pytest.warns(DeprecationWarning, match=r'^PrefetchIterator is deprecated\. Use the '
+                    r'standard `tf\.data` prefetch method instead'):
     return PrefetchIterator(it, n)
 
 
@@ -41,10 +43,10 @@ def test_errors_reach_the_consumer_after_earlier_items():
 
   it = make(source())
   assert next(it) == 1 and next(it) == 2
-  with pytest.raises(RuntimeError, match='bad record'):
-    next(it)
-  with pytest.raises(StopIteration):
-    next(it)
+  # the error stays: every later next() raises it again, as in the reference
+  for _ in range(2):
+    with pytest.raises(RuntimeError, match='bad record'):
+      next(it)
 
 
 def test_close_stops_the_thread():
@@ -53,8 +55,18 @@ def test_close_stops_the_thread():
   it.close()
   it._thread.join(timeout=2)
   assert not it._thread.is_alive()
-  with pytest.raises(StopIteration):
-    next(it)
+  # what was buffered before close() is still handed out, then the iterator ends
+  assert list(it) in ([], [1])
+
+
+def test_close_keeps_the_buffered_items():
+  it = make(iter(range(100)), 3)
+  assert next(it) == 0
+  deadline = time.monotonic() + 5
+  while len(it._buffer) < 3 and time.monotonic() < deadline:
+    time.sleep(0.01)
+  it.close()
+  assert list(it) == [1, 2, 3]
 
 
 def test_invalid_buffer_size():

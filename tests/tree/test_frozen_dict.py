@@ -320,7 +320,39 @@ def test_pickle_and_copy_module():
 def test_unsafe_skip_copy_keeps_the_given_dict():
   inner = {'x': 1}
   fd = FrozenDict({'i': inner}, __unsafe_skip_copy__=True)
-  assert fd['i'] is inner
+  # not copied (the caller promised not to write to it), read back frozen as in the reference
+  assert isinstance(fd['i'], FrozenDict) and fd['i'] == {'x': 1}
+  inner['x'] = 2
+  assert fd['i']['x'] == 2
+
+
+def test_storage_and_treedef_are_the_references():
+  # one FrozenDict node at the top, nested levels are plain dicts inside it: the treedef
+  # prints as the reference's, and ``is_leaf`` sees the nested levels as dicts
+  fd = FrozenDict({'b': {'c': 1}, 'a': 2})
+  assert str(jax.tree_util.tree_structure(fd)) == (
+    "PyTreeDef(CustomNode(FrozenDict[('a', 'b')], [*, {'c': *}]))")
+  seen = []
+  jax.tree_util.tree_map(lambda x: x, fd, is_leaf=lambda x: seen.append(type(x)) or False)
+  assert dict in seen and seen.count(FrozenDict) == 1
+  # equal trees built from FrozenDicts or dicts at any level have equal treedefs
+  mixed = FrozenDict({'a': 2, 'b': FrozenDict({'c': 1})})
+  assert jax.tree_util.tree_structure(mixed) == jax.tree_util.tree_structure(fd)
+
+
+def test_nested_levels_read_frozen_and_stay_consistent():
+  fd = freeze({'p': {'q': {'r': 1}}})
+  assert isinstance(fd['p'], FrozenDict) and isinstance(fd.get('p')['q'], FrozenDict)
+  assert fd['p'] is fd['p']  # one view per key, so its caches stay warm
+  assert all(isinstance(v, FrozenDict) for v in fd.values())
+  assert all(isinstance(v, FrozenDict) for _, v in fd.items())
+  assert repr(FrozenDict({'a': 1}).items()) == "frozen_dict_items([('a', 1)])"
+  assert hash(fd) == hash(freeze({'p': {'q': {'r': 1}}}))
+  # a plain dict given to the constructor is copied: later writes do not show
+  source = {'x': {'y': 1}}
+  frozen = FrozenDict(source)
+  source['x']['y'] = 2
+  assert frozen['x']['y'] == 1
 
 
 def test_generic_subscript_for_annotations():

@@ -69,6 +69,14 @@ def test_frozen_and_replace():
   assert dataclasses.is_dataclass(m) and Model.__dataclass_params__.frozen
 
 
+def test_replace_takes_keywords_only_and_is_named_like_the_reference():
+  m = Model({'w': 1}, _double)
+  # Python's own message names the method; it reads as the reference's does
+  with pytest.raises(TypeError, match=r'^dataclass\.<locals>\.replace\(\) takes 1 positional'):
+    m.replace(3)
+  assert Model.replace.__name__ == 'replace'
+
+
 def test_jit_and_tree_map():
   m = Model({'w': jnp.arange(3.0)}, _double)
 

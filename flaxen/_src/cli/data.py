@@ -23,11 +23,12 @@ import math
 import os
 import struct
 import zipfile
+from typing import Any
 
 import numpy as np
 
 # idx type codes -> big-endian numpy dtypes (the format's specification).
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype[Any]] = {
   0x08: np.dtype('u1'), 0x09: np.dtype('i1'), 0x0B: np.dtype('>i2'),
   0x0C: np.dtype('>i4'), 0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8'),
 }
@@ -248,7 +249,8 @@ def load_mnist(path: str | os.PathLike, num_classes: int = 10) -> Dataset:
     raise DataError(
       f'{path}: train images {parts[0].shape[1:]} and test images {parts[2].shape[1:]} differ'
     )
-  return Dataset(f'mnist:{path}', *parts, num_classes=num_classes)
+  # (parts holds the four arrays: train images and labels, test images and labels)
+  return Dataset(f'mnist:{path}', *parts, num_classes=num_classes)  # type: ignore[arg-type, misc]
 
 
 def load_dataset(data: str | os.PathLike | None = None) -> Dataset:

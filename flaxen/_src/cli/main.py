@@ -64,6 +64,7 @@ def build_parser(prog: str = 'flaxen') -> argparse.ArgumentParser:
 
 def _info(args: argparse.Namespace, out: TextIO, err: TextIO | None) -> int:
   prog = 'flaxen info'
+  shape: tuple[int, ...]
   try:
     if args.data is None:
       shape, classes = data_lib.DIGITS_SHAPE, 10

@@ -72,6 +72,10 @@ def bind(
   return Scope(_unfreeze_variables(variables, mutable), rngs=rngs, mutable=mutable, flags=flags)
 
 
+# the reference's wording (with its reStructuredText double backticks)
+_BAD_KEY = '{what} should be a ``jax.PRNGKey`` or a dictionary mapping strings to ``jax.PRNGKey``.'
+
+
 @set_module('flaxen.core')
 def apply(
   fn: Callable[..., Any], mutable: Filter = False, flags: Mapping[str, Any] | None = None
@@ -85,11 +89,14 @@ def apply(
 
   @functools.wraps(fn)
   def wrapper(variables, *args, rngs=None, **kwargs):
+    if rngs is not None:
+      if not is_valid_rng(rngs) and not is_valid_rngs(rngs):
+        raise ValueError(_BAD_KEY.format(what='The ``rngs`` argument passed to an apply function'))
+      if not isinstance(rngs, Mapping):
+        rngs = {'params': rngs}
     if not is_valid_variables(variables):
       raise errors.ApplyScopeInvalidVariablesTypeError()
     _check_structure(variables)
-    if rngs is not None and not isinstance(rngs, Mapping) and is_valid_rng(rngs):
-      rngs = {'params': rngs}
     with bind(variables, rngs=rngs, mutable=mutable, flags=flags).temporary() as root:
       y = fn(root, *args, **kwargs)
       if mutable is not False:
@@ -116,10 +123,7 @@ def init(
   @functools.wraps(fn)
   def wrapper(rngs, *args, **kwargs):
     if not is_valid_rng(rngs) and not is_valid_rngs(rngs):
-      raise ValueError(
-        'First argument passed to an init function should be a `jax.PRNGKey` '
-        'or a dictionary mapping strings to `jax.PRNGKey`.'
-      )
+      raise ValueError(_BAD_KEY.format(what='First argument passed to an init function'))
     if not isinstance(rngs, Mapping):
       rngs = {'params': rngs}
     init_flags = {**(flags or {}), 'initializing': True}

@@ -9,8 +9,9 @@ A ``Filter`` is one of:
 
 Filters are plain values (hashable where their parts are), so they can be used
 as static arguments of JAX transforms. ``union_filters``, ``intersect_filters``
-and ``subtract_filters`` build new filters from two old ones, normalising to
-the simplest equivalent form.
+and ``subtract_filters`` build new filters from two old ones and return what the
+reference returns (a ``set`` for two finite filters, a ``DenyList`` around a
+sub-result otherwise).
 """
 
 from __future__ import annotations
@@ -39,9 +40,30 @@ class DenyList:
 
   deny: Any
 
+  # Ordered after every string, and among themselves by the text of ``deny``: dicts
+  # keyed by filters (``split_rngs={'params': False, DenyList('params'): True}``) are
+  # pytrees, whose keys JAX sorts when flattening.
+  def _order_key(self, other: Any) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    if isinstance(other, str):
+      return ('1', ''), ('0', other)
+    if isinstance(other, DenyList):
+      return ('1', str(self.deny)), ('1', str(other.deny))
+    return None
+
+  def __lt__(self, other: Any) -> bool:
+    keys = self._order_key(other)
+    return NotImplemented if keys is None else keys[0] < keys[1]
+
+  def __gt__(self, other: Any) -> bool:
+    keys = self._order_key(other)
+    return NotImplemented if keys is None else keys[0] > keys[1]
+
   def __post_init__(self):
-    if isinstance(self.deny, list | set):
+    # hashable, so a DenyList can be a static argument; a set stays a set for equality
+    if isinstance(self.deny, list):
       object.__setattr__(self, 'deny', tuple(self.deny))
+    elif isinstance(self.deny, set):
+      object.__setattr__(self, 'deny', frozenset(self.deny))
 
 
 Filter = bool | str | Collection[str] | DenyList
@@ -94,21 +116,35 @@ def is_filter_empty(filter_like: Filter) -> bool:
   raise errors.InvalidFilterError(filter_like)
 
 
+class InfiniteFilterError(AssertionError, ValueError):
+  """``filter_to_set`` got a filter that matches infinitely many names.
+
+  An ``AssertionError`` as the reference's (it asserts), and a ``ValueError``.
+  """
+
+
 @set_module('flaxen.core.scope')
 def filter_to_set(x: Filter) -> set[str]:
-  """Converts a positive (non-DenyList, non-True) filter to a set of names."""
+  """Converts a positive (non-DenyList, non-True) filter to a set of names.
+
+  Raises:
+    AssertionError: ``x`` is ``True`` or a ``DenyList`` (an infinite set); the
+      error is also a ``ValueError``.
+    InvalidFilterError: ``x`` is not a filter.
+  """
+  if x is True or isinstance(x, DenyList):
+    raise InfiniteFilterError(
+      f'Infinite set: the filter {x!r} matches all names but a finite few, it has no set form.')
   if x is False:
     return set()
   if isinstance(x, str):
     return {x}
-  if isinstance(x, DenyList) or x is True:
-    raise ValueError(f'Cannot convert filter {x!r} to a set of names.')
-  if isinstance(x, Iterable):
+  if isinstance(x, Collection):
     return set(x)
   raise errors.InvalidFilterError(x)
 
 
-def _normal(x: Filter) -> Filter:
+def _normal(x: Filter) -> bool | frozenset[str] | DenyList:
   """Normal form: True, False, a frozenset, or DenyList(frozenset)."""
   _check(x)
   if x is True or x is False:
@@ -126,56 +162,77 @@ def _normal(x: Filter) -> Filter:
   return s if s else False
 
 
-def _pack(x: Filter) -> Filter:
-  if isinstance(x, frozenset):
-    return tuple(sorted(x))
-  if isinstance(x, DenyList):
-    return DenyList(_pack(x.deny))
-  return x
+# The set algebra below returns what the reference returns, type included: a ``set``
+# when both sides are finite, ``True``/``False`` or one of the operands as it is
+# when one side is ``True``, and a ``DenyList`` (not simplified) around a sub-result
+# otherwise. The ``DenyList`` cases reduce to the other operations on ``deny``
+# (De Morgan).
 
 
 @set_module('flaxen.core.scope')
 def union_filters(a: Filter, b: Filter) -> Filter:
-  """A filter matching what ``a`` or ``b`` matches."""
-  a, b = _normal(a), _normal(b)
+  """A filter matching what ``a`` or ``b`` matches.
+
+  Example:
+    >>> from flaxen.core.scope import union_filters
+    >>> sorted(union_filters('params', ['batch_stats']))
+    ['batch_stats', 'params']
+  """
   if a is True or b is True:
     return True
-  if a is False:
-    return _pack(b)
-  if b is False:
-    return _pack(a)
-  if isinstance(a, DenyList) and isinstance(b, DenyList):
-    return _pack(_normal(DenyList(a.deny & b.deny)))
-  if isinstance(a, DenyList):
-    return _pack(_normal(DenyList(a.deny - b)))
-  if isinstance(b, DenyList):
-    return _pack(_normal(DenyList(b.deny - a)))
-  return _pack(a | b)
-
-
-@set_module('flaxen.core.scope')
-def intersect_filters(a: Filter, b: Filter) -> Filter:
-  """A filter matching what both ``a`` and ``b`` match."""
-  a, b = _normal(a), _normal(b)
-  if a is False or b is False:
-    return False
-  if a is True:
-    return _pack(b)
-  if b is True:
-    return _pack(a)
-  if isinstance(a, DenyList) and isinstance(b, DenyList):
-    return _pack(DenyList(a.deny | b.deny))
-  if isinstance(a, DenyList):
-    return _pack(_normal(b - a.deny))
-  if isinstance(b, DenyList):
-    return _pack(_normal(a - b.deny))
-  return _pack(_normal(a & b))
+  a_deny, b_deny = isinstance(a, DenyList), isinstance(b, DenyList)
+  if a_deny and b_deny:
+    # not-A or not-B == not (A and B)
+    return DenyList(intersect_filters(a.deny, b.deny))
+  if a_deny or b_deny:
+    denied, other = (a, b) if a_deny else (b, a)
+    # not-D or X == not (D without X)
+    return DenyList(subtract_filters(denied.deny, other))
+  return filter_to_set(a) | filter_to_set(b)
 
 
 @set_module('flaxen.core.scope')
 def subtract_filters(a: Filter, b: Filter) -> Filter:
   """A filter matching what ``a`` matches and ``b`` does not."""
-  return intersect_filters(a, DenyList(_pack(_normal(b))) if not isinstance(b, bool) else (not b))
+  if b is True:
+    return False
+  if a is True:
+    return DenyList(b)
+  a_deny, b_deny = isinstance(a, DenyList), isinstance(b, DenyList)
+  if a_deny and b_deny:
+    # not-A without not-B == B without A
+    return subtract_filters(b.deny, a.deny)
+  if a_deny:
+    # not-A without B == not (A or B)
+    return DenyList(union_filters(a.deny, b))
+  if b_deny:
+    # A without not-B == A and B
+    return intersect_filters(a, b.deny)
+  return filter_to_set(a) - filter_to_set(b)
+
+
+@set_module('flaxen.core.scope')
+def intersect_filters(a: Filter, b: Filter) -> Filter:
+  """A filter matching what both ``a`` and ``b`` match.
+
+  Example:
+    >>> from flaxen.core.scope import intersect_filters
+    >>> intersect_filters(['params', 'cache'], 'cache')
+    {'cache'}
+  """
+  if a is True:
+    return b
+  if b is True:
+    return a
+  a_deny, b_deny = isinstance(a, DenyList), isinstance(b, DenyList)
+  if a_deny and b_deny:
+    # not-A and not-B == not (A or B)
+    return DenyList(union_filters(b.deny, a.deny))
+  if a_deny or b_deny:
+    denied, other = (a, b) if a_deny else (b, a)
+    # X and not-D == X without D
+    return subtract_filters(other, denied.deny)
+  return filter_to_set(a) & filter_to_set(b)
 
 
 @set_module('flaxen.core.scope')

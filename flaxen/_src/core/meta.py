@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 import jax
 from jax.sharding import NamedSharding, PartitionSpec
+from typing_extensions import Self
 
 from flaxen._src import errors
 from flaxen._src.core import spmd
@@ -196,7 +197,7 @@ class Partitioned(struct.PyTreeNode, AxisMetadata[A]):
     return _renamed(_field_values_dict(self), {'names': 'out_sharding'})
 
   @classmethod
-  def from_nnx_metadata(cls, metadata: dict[str, Any]) -> Partitioned:
+  def from_nnx_metadata(cls, metadata: dict[str, Any]) -> Self:
     """The inverse of ``to_nnx_metadata``; keys that are not fields are dropped."""
     return _from_renamed(cls, metadata, {'out_sharding': 'names'})
 

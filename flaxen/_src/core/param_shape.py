@@ -89,5 +89,6 @@ def check_param_shape(path_text: str, name: str, value, init_fn, init_args, init
   init_shapes = _abstract_init(init_fn, init_args, init_kwargs)
   for val, init_shape in zip(jax.tree_util.tree_leaves(value), init_shapes):
     if np.shape(val) != init_shape:
-      # argument order as the reference: (now-generated shape, stored shape)
-      raise errors.ScopeParamShapeError(name, path_text, init_shape, np.shape(val))
+      # roles as the reference's today: value_shape is the stored parameter's shape,
+      # init_shape the one the initializer generates for the current inputs
+      raise errors.ScopeParamShapeError(name, path_text, np.shape(val), init_shape)

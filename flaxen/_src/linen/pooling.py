@@ -43,7 +43,7 @@ def _window(window_shape: Any) -> tuple[int, ...]:
   return tuple(window_shape)
 
 
-def _explicit_pads(padding: Any, window: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+def _explicit_pads(padding: Any, window: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
   pads = tuple(tuple(p) for p in padding)
   if len(pads) != len(window):
     raise BadLayerInput(f'pool: padding {pads} must specify pads for same number of dims as '

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import numpy as np
@@ -204,7 +204,7 @@ def _entry(group: str, path: str, leaf: Any, box: Any, legacy_names: tuple | Non
   issues: list[PlanIssue] = []
   logical = None
   if isinstance(box, LogicallyPartitioned) or (box is None and legacy_names is not None):
-    logical = tuple(box.names) if box is not None else legacy_names
+    logical = tuple(box.names) if box is not None else cast(tuple, legacy_names)  # given here
     box_rules = box.rules if box is not None and box.rules is not None else rules
     try:
       spec = logical_to_mesh_axes(logical, box_rules)

@@ -9,7 +9,7 @@ per device. Kept apart from the plan so the data side never imports ``rich``.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, Literal
 
 
 def human_bytes(n: int) -> str:
@@ -39,9 +39,10 @@ def build(plan: Any) -> Any:
   n_issues = len(plan.issues)
   title = f'Sharding plan on mesh ({mesh}): {len(plan.entries)} arrays, {n_issues} issue(s)'
   table = rich.table.Table(title=title, show_header=True, show_lines=False)
-  for header, justify in (('path', 'left'), ('shape', 'left'), ('logical', 'left'),
-                          ('mesh spec', 'left'), ('global', 'right'), ('per device', 'right'),
-                          ('issues', 'left')):
+  columns: tuple[tuple[str, Literal['left', 'right']], ...] = (
+    ('path', 'left'), ('shape', 'left'), ('logical', 'left'), ('mesh spec', 'left'),
+    ('global', 'right'), ('per device', 'right'), ('issues', 'left'))
+  for header, justify in columns:
     table.add_column(header, justify=justify, overflow='fold')
   for e in plan.entries:
     issues = '\n'.join(f'{i.kind}: {i.message}' for i in e.issues)

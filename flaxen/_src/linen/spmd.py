@@ -24,7 +24,7 @@ import collections
 import enum
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 import jax
 from jax.sharding import NamedSharding, PartitionSpec
@@ -92,6 +92,12 @@ def _unsharded_if_unassigned(slots: list) -> PartitionSpec:
   return PartitionSpec(*(None if s is _UNASSIGNED else s for s in slots))
 
 
+@overload
+def logical_to_mesh_axes(
+  array_dim_names: Sequence[str | None], rules: LogicalRules | None = None
+) -> PartitionSpec: ...
+@overload
+def logical_to_mesh_axes(array_dim_names: None, rules: LogicalRules | None = None) -> None: ...
 @set_module('flaxen.linen')
 def logical_to_mesh_axes(
   array_dim_names: Sequence[str | None] | None, rules: LogicalRules | None = None

@@ -47,6 +47,7 @@ def call_flops(call: Any, forward: bool, backward: bool) -> tuple[int, int]:
   kwargs = jax.tree_util.tree_map(unrepresent, call.kwargs)
 
   # arrays become traced arguments; every other leaf stays a constant of the trace
+  treedef: Any  # jaxlib ships no stub for PyTreeDef: mypy cannot see its methods
   leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
   positions = [i for i, x in enumerate(leaves) if isinstance(x, jax.ShapeDtypeStruct)]
   dynamic = [leaves[i] for i in positions]

@@ -137,7 +137,8 @@ def array_pieces(arr: np.ndarray, code: int = EXT_ARRAY) -> tuple:
     return prefix, arr.tobytes()
   if not arr.flags.c_contiguous:
     arr = np.ascontiguousarray(arr)
-  return prefix, memoryview(arr.reshape(-1).view(np.uint8))
+  # ndarray has the buffer protocol; numpy's stubs declare __buffer__ for Python >= 3.12 only
+  return prefix, memoryview(arr.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
 
 
 def complex_payload(x: complex) -> bytes:

@@ -26,7 +26,8 @@ from the input, so the concatenated array is no larger than the input justifies.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -112,6 +113,7 @@ def reassemble_all(tree):
   pending = [tree]
   while pending:
     node = pending.pop()
+    entries: Iterable[tuple[Any, Any]]
     if type(node) is dict:
       entries = node.items()
     elif type(node) is list:

@@ -143,7 +143,8 @@ def _resolve(ty: type) -> Handlers | None:
   return None
 
 
-_UNKNOWN = object()
+# a sentinel, typed Any so that a lookup with it as default keeps the registry's value type
+_UNKNOWN: Any = object()
 
 
 def _handlers(ty: type) -> Handlers | None:

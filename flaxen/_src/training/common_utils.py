@@ -2,8 +2,10 @@
 
 ``shard`` splits the leading (batch) axis over the local devices,
 ``shard_prng_key`` gives each device its own key, ``stack_forest`` and
-``get_metrics`` gather per-step metric pytrees into host arrays stacked over
-time, and ``onehot`` builds dense one-hot vectors.
+``get_metrics`` gather per-step metric pytrees into arrays stacked over time
+(``jax.Array`` leaves, as in the reference), and ``onehot`` builds dense one-hot
+vectors. Errors on bad input are the ones the reference lets NumPy/JAX raise
+(same class and message), with flaxen's advice added as a note.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from flaxen._src.errors.base import add_hint
 from flaxen._src.public import set_module
 
 _PUBLIC = 'flaxen.training.common_utils'
@@ -26,7 +29,9 @@ def shard(xs: Any) -> Any:
   """Reshapes every leaf from ``(batch, ...)`` to ``(local devices, batch // devices, ...)``.
 
   Raises:
-    ValueError: a leaf's leading axis is not divisible by the local device count.
+    ValueError: a NumPy leaf's leading axis is not divisible by the local device
+      count (``TypeError`` for a JAX array, ``AttributeError`` for a Python
+      scalar: the errors of ``leaf.reshape``).
 
   Example:
     >>> import jax, numpy as np
@@ -38,12 +43,14 @@ def shard(xs: Any) -> Any:
   d = jax.local_device_count()
 
   def split(x):
-    shape = np.shape(x)
-    if not shape or shape[0] % d:
-      raise ValueError(
-        f'shard: a leaf of shape {shape} cannot be split over {d} local devices along axis 0.'
-      )
-    return x.reshape((d, -1) + tuple(shape[1:]))
+    try:
+      return x.reshape((d, -1) + x.shape[1:])
+    except (ValueError, TypeError, AttributeError) as e:
+      raise add_hint(
+        e,
+        f'shard: a leaf of shape {np.shape(x)} cannot be split over {d} local devices '
+        'along axis 0; its batch size must be a multiple of jax.local_device_count().',
+      ) from None
 
   return jax.tree_util.tree_map(split, xs)
 
@@ -56,8 +63,27 @@ def shard_prng_key(prng_key: jax.Array) -> jax.Array:
 
 @set_module(_PUBLIC)
 def stack_forest(forest: Sequence[Any]) -> Any:
-  """Stacks a sequence of pytrees of matching structure leafwise (``np.stack``)."""
-  return jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *forest)
+  """Stacks a sequence of pytrees of matching structure leafwise (``jnp.stack``).
+
+  Example:
+    >>> from flaxen.training import common_utils
+    >>> stacked = common_utils.stack_forest([{'loss': 1.0}, {'loss': 0.5}])
+    >>> stacked['loss'].tolist()
+    [1.0, 0.5]
+  """
+  return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *forest)
+
+
+def _first_replica(x: Any) -> Any:
+  """The copy held by the first local device: its shard, without the device axis.
+
+  Reading the shard needs no device computation and works for arrays spread over
+  several processes; host values (which the reference refuses) give ``x[0]``.
+  """
+  shards = getattr(x, 'addressable_shards', None)
+  if shards is None:
+    return np.asarray(x)[0]
+  return shards[0].data.squeeze(0)
 
 
 @set_module(_PUBLIC)
@@ -69,10 +95,10 @@ def get_metrics(device_metrics: Sequence[Any]) -> Any:
       pytrees, as returned by a pmapped train step.
 
   Returns:
-    One pytree whose leaves are numpy arrays with a leading time axis, taken
-    from the first replica.
+    One pytree whose leaves are arrays with a leading time axis, taken from the
+    first replica.
   """
-  first = jax.tree_util.tree_map(lambda x: x[0], device_metrics)
+  first = jax.tree_util.tree_map(_first_replica, device_metrics)
   return stack_forest(jax.device_get(first))
 
 

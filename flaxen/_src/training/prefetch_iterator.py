@@ -3,8 +3,10 @@
 A daemon thread pulls items from the wrapped iterator into a buffer of at most
 ``buffer_size`` items; ``next()`` takes the oldest one. The iterator ends when
 the source is exhausted and the buffer drained; an exception raised by the
-source is re-raised by ``next()`` after the items read before it. ``close()``
-stops the thread (it finishes its current ``next`` on the source first).
+source is re-raised by ``next()`` after the items read before it, and by every
+later ``next()`` (as in the reference). ``close()`` stops the thread (it
+finishes its current ``next`` on the source first); the items already buffered
+can still be taken.
 
 Prefer ``tf.data``/``grain`` prefetching or ``flaxen.jax_utils.prefetch_to_device``;
 creating one emits a ``DeprecationWarning`` as the reference does.
@@ -41,8 +43,8 @@ class PrefetchIterator:
 
   def __init__(self, data_iter: Iterable[Any], buffer_size: int = 1):
     warnings.warn(
-      'PrefetchIterator is deprecated: use the prefetching of your input pipeline '
-      '(tf.data, grain) instead.',
+      'PrefetchIterator is deprecated. Use the standard `tf.data` prefetch method '
+      'instead (or grain, or flaxen.jax_utils.prefetch_to_device for device copies).',
       DeprecationWarning,
       stacklevel=2,
     )
@@ -68,15 +70,13 @@ class PrefetchIterator:
         self._cond.notify_all()
         return item
       if self._error is not None:
-        err, self._error = self._error, None
-        raise err
+        raise self._error
       raise StopIteration
 
   def close(self) -> None:
-    """Stops prefetching; items not yet consumed are dropped."""
+    """Stops prefetching; the items already buffered can still be taken."""
     with self._cond:
       self._active = False
-      self._buffer.clear()
       self._cond.notify_all()
 
   def _fill(self) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import optax
+from typing_extensions import Self
 
 from flaxen._src.public import set_module
 from flaxen._src.tree import struct
@@ -69,7 +70,7 @@ class TrainState(struct.PyTreeNode):
   tx: optax.GradientTransformation = struct.field(pytree_node=False)
   opt_state: optax.OptState = struct.field(pytree_node=True)
 
-  def apply_gradients(self, *, grads: Any, **kwargs) -> TrainState:
+  def apply_gradients(self, *, grads: Any, **kwargs: Any) -> Self:
     """Takes one optimizer step.
 
     Args:
@@ -89,7 +90,8 @@ class TrainState(struct.PyTreeNode):
     return self.replace(step=self.step + 1, params=new_params, opt_state=opt_state, **kwargs)
 
   @classmethod
-  def create(cls, *, apply_fn: Callable, params: Any, tx: optax.GradientTransformation, **kwargs):
+  def create(cls, *, apply_fn: Callable, params: Any, tx: optax.GradientTransformation,
+             **kwargs: Any) -> Self:
     """Builds a state at ``step=0`` with ``opt_state = tx.init(params)``.
 
     Args:

@@ -1,14 +1,23 @@
 """FrozenDict: an immutable, hashable mapping that is a JAX pytree.
 
 Invariants:
-  * construction deep-freezes: every nested ``dict`` becomes a ``FrozenDict``;
-    nested FrozenDicts are shared, never copied (they are immutable);
+  * storage is the reference's: one FrozenDict at the top holding a private
+    tree of plain dicts. Construction copies every nested ``dict`` (the caller
+    keeps no handle on it) and takes the inner dict of a nested FrozenDict as
+    it is (immutable, so shared); nothing ever writes to the stored dicts;
+  * reading a nested level (``fd['params']``, ``get``, ``items``, ``values``)
+    hands it out as a FrozenDict wrapping the stored dict, without copying;
+    the wrapper is made once per key and kept, so its caches stay warm;
   * item assignment raises ``ValueError('FrozenDict is immutable.')``;
-  * as a pytree, children are flattened in SORTED key order (keys are
-    ``jax.tree_util.DictKey``), while iteration and printing keep insertion
-    order; so the output of ``tree_map`` prints sorted;
-  * the flattened form is computed once per instance and cached, which keeps
-    the per-call overhead of ``jit`` on large variable trees low;
+  * as a pytree, only the top level is a custom node: its children, flattened
+    in SORTED key order (keys are ``jax.tree_util.DictKey``), include the
+    nested plain dicts, which JAX flattens and rebuilds natively. The treedef
+    is the reference's (``CustomNode(FrozenDict[...], [{...}, ...])``), and
+    ``jit`` / ``tree_map`` pay for one Python callback per FrozenDict, not one
+    per nested level. Iteration and printing keep insertion order, so the
+    output of ``tree_map`` prints sorted;
+  * the flattened form of the top level is computed once per instance and
+    cached;
   * the reference's observable details are kept: ``keys()``/``values()`` are
     views printed as ``frozen_dict_keys([...])``/``frozen_dict_values([...])``;
     ``unfreeze`` of a FrozenDict (and hence pickling, ``deepcopy`` and
@@ -29,19 +38,22 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 import jax
-import numpy as np
 
 from flaxen._src.public import set_module
 
 K = TypeVar('K', bound=Hashable)
 V = TypeVar('V')
 
-_EMPTY = MappingProxyType({})
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
 
-def _freeze_value(v: Any) -> Any:
+def _stored(v: Any) -> Any:
+  """A value as a FrozenDict stores it: nested dicts as fresh plain dicts (copied all the
+  way down), a nested FrozenDict as its own (immutable, shared) inner dict."""
+  if isinstance(v, FrozenDict):
+    return v._dict
   if isinstance(v, dict):
-    return FrozenDict(v)
+    return {k: _stored(x) for k, x in v.items()}
   return v
 
 
@@ -61,13 +73,12 @@ def _rebuild(tree: Any) -> Any:
   return jax.tree_util.tree_map(_identity, tree)
 
 
-# values that are pytree leaves for sure, so ``_rebuild`` would return them as they are
-_PLAIN_LEAVES = (jax.Array, np.ndarray, np.generic, int, float, complex, str, bytes, type(None))
-
 
 @set_module('flaxen.core.frozen_dict')
 class FrozenKeysView(collections.abc.KeysView):
   """The keys of a FrozenDict, printed as ``frozen_dict_keys([...])``."""
+
+  _mapping: Mapping[Any, Any]  # set by MappingView.__init__ (undeclared in typeshed)
 
   def __iter__(self) -> Iterator[Any]:
     return iter(self._mapping)  # the mapping's own (C-level) iterator, not a generator
@@ -77,14 +88,28 @@ class FrozenKeysView(collections.abc.KeysView):
 
 
 @set_module('flaxen.core.frozen_dict')
+class FrozenItemsView(collections.abc.ItemsView):
+  """The ``(key, value)`` pairs of a FrozenDict; nested levels come out as FrozenDicts."""
+
+  _mapping: Mapping[Any, Any]  # set by collections.abc's view constructor
+
+  def __iter__(self) -> Iterator[tuple[Any, Any]]:
+    mapping = self._mapping
+    return ((key, mapping[key]) for key in mapping)
+
+  def __repr__(self) -> str:
+    return f'frozen_dict_items({list(self)})'
+
+
+@set_module('flaxen.core.frozen_dict')
 class FrozenValuesView(collections.abc.ValuesView):
   """The values of a FrozenDict, printed as ``frozen_dict_values([...])``."""
 
+  _mapping: Mapping[Any, Any]  # set by MappingView.__init__ (undeclared in typeshed)
+
   def __iter__(self) -> Iterator[Any]:
     mapping = self._mapping
-    if isinstance(mapping, FrozenDict):  # values are stored frozen already
-      return iter(mapping._dict.values())
-    return super().__iter__()
+    return (mapping[key] for key in mapping)
 
   def __repr__(self) -> str:
     return f'frozen_dict_values({list(self)})'
@@ -110,22 +135,45 @@ class FrozenDict(Mapping[K, V]):
     })
   """
 
-  __slots__ = ('_dict', '_hash', '_flat')
+  __slots__ = ('_dict', '_hash', '_flat', '_views')
+
+  _dict: dict[Any, Any]
+  _views: dict[Any, FrozenDict] | None
+  _hash: int | None
+  # (values, ((DictKey, value), ...), sorted keys), computed on the first flatten
+  _flat: tuple[tuple[Any, ...], tuple[tuple[Any, Any], ...], tuple] | None
 
   def __init__(self, *args, __unsafe_skip_copy__: bool = False, **kwargs):
     xs = dict(*args, **kwargs)
     if not __unsafe_skip_copy__:
       for k, v in xs.items():
-        if isinstance(v, dict):
-          xs[k] = FrozenDict(v)
+        if isinstance(v, dict):  # FrozenDict is not a dict: it is handled by _stored
+          xs[k] = _stored(v)
+        elif isinstance(v, FrozenDict):
+          xs[k] = v._dict
     self._dict = xs
     self._hash = None
     self._flat = None
+    self._views = None
 
   # --- Mapping protocol ---
 
   def __getitem__(self, key):
-    return self._dict[key]
+    value = self._dict[key]
+    if isinstance(value, dict):
+      return self._view(key, value)
+    return value
+
+  def _view(self, key, inner: dict) -> FrozenDict:
+    """The nested level ``key`` as a FrozenDict over the stored dict (made once)."""
+    views = self._views
+    if views is None:
+      views = {}
+      self._views = views
+    view = views.get(key)
+    if view is None or view._dict is not inner:
+      view = views[key] = _wrap(inner)
+    return view
 
   def __contains__(self, key) -> bool:
     return key in self._dict
@@ -142,11 +190,13 @@ class FrozenDict(Mapping[K, V]):
   def values(self) -> FrozenValuesView:
     return FrozenValuesView(self)
 
-  def items(self):
-    return self._dict.items()
+  def items(self) -> FrozenItemsView:
+    return FrozenItemsView(self)
 
   def get(self, key, default=None):
-    return self._dict.get(key, default)
+    if key in self._dict:
+      return self[key]
+    return default
 
   def __setitem__(self, key, value):
     raise ValueError('FrozenDict is immutable.')
@@ -155,7 +205,7 @@ class FrozenDict(Mapping[K, V]):
     # the reference's hash: the XOR of the hashes of the (key, value) pairs
     if self._hash is None:
       mixed = 0
-      for pair in self._dict.items():
+      for pair in self.items():
         mixed ^= hash(pair)
       self._hash = mixed
     return self._hash
@@ -190,8 +240,7 @@ class FrozenDict(Mapping[K, V]):
       })
     """
     merged = dict(self._dict)
-    for key, value in unfreeze(add_or_replace).items():
-      merged[key] = _freeze_value(value)
+    merged.update(unfreeze(add_or_replace))  # fresh plain dicts: stored as they are
     return _wrap(merged) if type(self) is FrozenDict else type(self)(merged)
 
   def pop(self, key: K) -> tuple[FrozenDict[K, V], V]:
@@ -205,7 +254,7 @@ class FrozenDict(Mapping[K, V]):
     Raises:
       KeyError: ``key`` is absent.
     """
-    value = self._dict[key]
+    value = self[key]
     rest = {k: v for k, v in self._dict.items() if k != key}
     return (_wrap(rest) if type(self) is FrozenDict else type(self)(rest)), value
 
@@ -236,23 +285,23 @@ class FrozenDict(Mapping[K, V]):
     if flat is None:
       self.tree_flatten_with_keys()
       flat = self._flat
+      assert flat is not None  # set by tree_flatten_with_keys
     return flat[0], flat[2]
 
   @classmethod
   def tree_unflatten(cls, keys: tuple, values) -> FrozenDict:
+    # the children are fresh (JAX rebuilt the nested dicts): stored as they come
     d = dict(zip(keys, values))
-    for k, v in d.items():
-      if isinstance(v, dict):  # a tree_map that returned dicts: keep the result frozen
-        d[k] = FrozenDict(v)
     return _wrap(d) if cls is FrozenDict else cls(d, __unsafe_skip_copy__=True)
 
 
 def _wrap(d: dict) -> FrozenDict:
-  """Wraps an already-frozen dict without copying (the fast path of unflattening)."""
+  """Wraps a dict nothing else writes to, without copying (unflattening, nested reads)."""
   fd = _new(FrozenDict)
   fd._dict = d
   fd._hash = None
   fd._flat = None
+  fd._views = None
   return fd
 
 
@@ -273,7 +322,7 @@ _FROZEN_LEVELS = (dict, FrozenDict)
 _DICT_LEVELS = (dict,)
 
 
-def _pretty(x: Any, num_spaces: int, levels: tuple[type, ...]) -> str:
+def _pretty(x: Any, num_spaces: int, levels: tuple[type[Mapping], ...]) -> str:
   if not isinstance(x, levels):
     return repr(x)
   if not x:
@@ -293,25 +342,9 @@ def freeze(xs: Mapping[Any, Any]) -> FrozenDict[Any, Any]:
   return FrozenDict(xs)
 
 
-_leaf_types: set[type] = set()  # concrete types already found to be plain leaves
-
-
-def _thaw_value(value: Any) -> Any:
-  kind = type(value)
-  if kind in _leaf_types:
-    return value
-  if isinstance(value, FrozenDict):
-    return _thaw(value)
-  if isinstance(value, _PLAIN_LEAVES):
-    _leaf_types.add(kind)
-    return value
-  return _rebuild(value)
-
-
 def _thaw(frozen: FrozenDict) -> dict:
-  """A FrozenDict as the reference unfreezes it: ``tree_map`` over its nested dicts."""
-  inner = frozen._dict
-  return {key: _thaw_value(inner[key]) for key in _sorted_keys(inner)}
+  """A FrozenDict as the reference unfreezes it: a ``tree_map`` copy of its stored dicts."""
+  return _rebuild(frozen._dict)
 
 
 @set_module('flaxen.core.frozen_dict')

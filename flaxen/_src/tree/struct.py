@@ -66,6 +66,12 @@ def _replace(self, **updates):
   return dataclasses.replace(self, **updates)
 
 
+# Python names the method in its own errors ("replace() takes 1 positional argument
+# ..."): use the name the reference's method has, so messages match.
+_replace.__name__ = 'replace'
+_replace.__qualname__ = 'dataclass.<locals>.replace'
+
+
 @overload
 @dataclass_transform(field_specifiers=(field,))
 def dataclass(clz: type[T], **kwargs: Any) -> type[T]: ...
@@ -108,7 +114,8 @@ def dataclass(clz: type[T] | None = None, **kwargs: Any) -> Any:
   if clz.__dict__.get(_STRUCT_MARK, False):
     return clz
   kwargs.setdefault('frozen', True)
-  data_clz = dataclasses.dataclass(**kwargs)(clz)
+  # typed as Any: the class gains attributes below that its own definition does not declare
+  data_clz: Any = dataclasses.dataclass(**kwargs)(clz)
 
   data_fields, meta_fields, dropped = [], [], []
   for f in dataclasses.fields(data_clz):

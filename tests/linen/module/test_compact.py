@@ -16,17 +16,36 @@ class P(nn.Module):
     return x + self.param("b", zeros, x.shape)
 
 
-def test_multiple_methods_compact_error():
-  with pytest.raises(errors.MultipleMethodsCompactError):
+class TwoCompact(nn.Module):
+  @nn.compact
+  def __call__(self, x):
+    return self.method(nn.Dense(1)(x))
 
-    class Bad(nn.Module):
-      @nn.compact
-      def a(self, x):
-        return x
+  @nn.compact
+  def method(self, x):
+    return nn.Dense(2)(x)
 
-      @nn.compact
-      def b(self, x):
-        return x
+
+def test_several_compact_methods_in_one_class():
+  # accepted as in today's reference; a compact method called from another continues the
+  # automatic numbering of the caller
+  shapes = jax.tree_util.tree_map(jnp.shape, TwoCompact().init(jax.random.key(0), jnp.ones((1, 1))))
+  assert shapes == {'params': {'Dense_0': {'bias': (1,), 'kernel': (1, 1)},
+                               'Dense_1': {'bias': (2,), 'kernel': (1, 2)}}}
+  # each compact method can also be the entry point on its own
+  v = TwoCompact().init(jax.random.key(0), jnp.ones((1, 1)), method='method')
+  assert v['params']['Dense_0']['kernel'].shape == (1, 2)
+  assert TwoCompact().apply(v, jnp.ones((1, 1)), method='method').shape == (1, 2)
+
+
+def test_subclass_may_add_a_compact_method():
+  class More(TwoCompact):
+    @nn.compact
+    def third(self, x):
+      return nn.Dense(3)(x)
+
+  v = More().init(jax.random.key(0), jnp.ones((1, 1)), method='third')
+  assert v['params']['Dense_0']['kernel'].shape == (1, 3)
 
 
 def test_overriding_compact_method_is_fine():

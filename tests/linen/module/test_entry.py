@@ -132,7 +132,8 @@ def test_rngs_dict_or_bare_key_and_invalid():
     Noisy().apply({}, X)
   with pytest.raises(errors.InvalidRngError):
     Noisy().init(3, X)
-  with pytest.raises(errors.InvalidRngError):
+  # a dict holding a non-key: the reference's plain ValueError from core apply
+  with pytest.raises(ValueError, match=r'The ``rngs`` argument passed to an apply function'):
     Noisy().apply({}, X, rngs={"dropout": 3})
 
 
@@ -208,3 +209,23 @@ def test_variables_not_mutated_by_apply():
   v = Stateful().init(KEY, X)
   Stateful().apply(v, X, mutable=["counter"])
   assert int(v["counter"]["n"]) == 0
+
+
+def test_module_without_call_raises_the_reference_attribute_error():
+  class Foo(nn.Module):
+    pass
+
+  text = (
+    '"Foo" object has no attribute "__call__". If "__call__" is defined in \'.setup()\', '
+    "remember these fields are only accessible from inside 'init' or 'apply'.")
+  with pytest.raises(AttributeError) as info:
+    Foo().init(KEY)
+  assert str(info.value) == text
+  with pytest.raises(AttributeError) as info:
+    Foo().apply({})
+  assert str(info.value) == text
+
+
+def test_init_with_an_invalid_key_dict_names_the_accepted_forms():
+  with pytest.raises(ValueError, match=r'should be a ``jax\.PRNGKey`` or a dictionary'):
+    AE().init({'params': 'test'}, X)

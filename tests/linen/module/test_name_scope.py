@@ -97,3 +97,29 @@ def test_wrapper_metadata():
   assert wrapper.__name__ == 'encode' and wrapper.compact_name_scope is True
   assert wrapper.nowrap is True  # not wrapped again as an ordinary method
   assert nn.compact_name_scope.__module__ == 'flaxen.linen'
+
+
+def test_name_scope_children_hold_their_module_weakly():
+  # the module holds its name-scope children; they must not hold it strongly back, or the
+  # bound tree (scopes, traced values) would only die in the cycle collector
+  import gc
+  import weakref
+
+  class Two(nn.Module):
+    @nn.compact_name_scope
+    def up(self, x):
+      return nn.Dense(2)(x)
+
+    def __call__(self, x):
+      return self.up(x)
+
+  variables = Two().init(jax.random.key(0), jnp.ones((1, 3)))
+  gc.disable()
+  try:
+    bound = Two().bind(variables)
+    bound(jnp.ones((1, 3)))
+    ref = weakref.ref(bound)
+    del bound
+    assert ref() is None
+  finally:
+    gc.enable()

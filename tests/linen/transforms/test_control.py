@@ -88,3 +88,21 @@ def test_while_loop_docs_example():
   result, state = WhileLoopExample().apply(v, x, mutable=['state'])
   assert int(state['state']['acc']) == 10
   assert result.shape == (2, 2)
+
+
+def test_while_loop_split_rngs_keyed_by_a_string_and_a_denylist():
+  # a filter dict mixing a string and a DenyList: JAX sorts its keys when flattening
+  class Foo(nn.Module):
+    def setup(self):
+      pass
+
+  def body(mdl, c):
+    return c + jax.random.uniform(mdl.make_rng('random'))
+
+  bound = Foo().bind({}, rngs={'random': jax.random.PRNGKey(0)})
+  out = nn.while_loop(lambda mdl, c: c < 10, body, bound, jnp.zeros(()),
+                      split_rngs={'params': False, nn.DenyList(('params',)): True})
+  assert float(out) >= 10.0
+  counted = nn.while_loop(lambda mdl, c: c < 10, lambda mdl, c: c + 1, bound, jnp.zeros(()),
+                          split_rngs={'params': False, nn.DenyList(('params',)): True})
+  np.testing.assert_array_equal(counted, 10.0)

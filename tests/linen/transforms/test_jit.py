@@ -264,3 +264,41 @@ def test_methods_dict_gives_each_method_its_options():
   np.testing.assert_allclose(m.apply(v, x, True), 2 * m.apply(v, x, False), rtol=1e-6)
   np.testing.assert_allclose(m.apply(v, x, True, method='other'), 2 * m.apply(v, x, False) + 1,
                              rtol=1e-6)
+
+
+def test_jit_over_an_overridden_init_with_output():
+  # nn.jit on a method of an unbound module: no scope to lift, the method runs jitted
+  traces = []
+
+  class Foo(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return nn.Dense(2)(x)
+
+    @nn.jit
+    def init_with_output(self, rngs, *args, **kwargs):
+      traces.append(1)
+      return super().init_with_output(rngs, *args, **kwargs)
+
+  x = jnp.ones((2, 3))
+  y, v = Foo().init_with_output(jax.random.key(0), x)
+  y_plain, v_plain = nn.Dense(2, name='Dense_0').init_with_output(jax.random.key(0), x)
+  assert y.shape == (2, 2) and v['params']['Dense_0']['kernel'].shape == (3, 2)
+  y2, _ = Foo().init_with_output(jax.random.key(0), x)
+  np.testing.assert_array_equal(y, y2)
+  assert len(traces) == 1  # a new, equal Foo hits the cache
+  y3, _ = Foo().init_with_output(jax.random.key(1), x)
+  assert len(traces) == 1 and not np.array_equal(y, y3)
+  assert y_plain.shape == y.shape and v_plain['params']['kernel'].shape == (3, 2)
+
+
+def test_jit_method_of_an_unbound_module_uses_its_fields():
+  class Scale(nn.Module):
+    factor: float = 3.0
+
+    @nn.jit
+    def scale(self, x):
+      return x * self.factor
+
+  np.testing.assert_array_equal(Scale().scale(jnp.ones(2)), [3.0, 3.0])
+  np.testing.assert_array_equal(Scale(2.0).scale(jnp.ones(2)), [2.0, 2.0])

@@ -43,7 +43,8 @@ def jvp(
   """
   from flaxen._src.core.scope import Scope
 
-  treedef = jax.tree_util.tree_structure(scope, is_leaf=lambda x: isinstance(x, Scope))
+  # Any: jaxlib ships no stub for PyTreeDef, so mypy cannot see its methods
+  treedef: Any = jax.tree_util.tree_structure(scope, is_leaf=lambda x: isinstance(x, Scope))
   per_scope = treedef.flatten_up_to(variable_tangents)
   # Drop empty collections: {'params': {}} and {} are different pytrees to JAX.
   per_scope = tuple({k: v for k, v in vt.items() if jax.tree_util.tree_leaves(v)}

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 
@@ -107,11 +107,12 @@ def _copy_dicts(x: Any) -> Any:
 
 def _anchor(scope: Scope, members: dict) -> tuple[Scope, tuple[str, ...]]:
   """The outermost ancestor of ``scope`` in ``members`` (else ``scope``) and the names down to it."""
-  best, below = scope, ()
+  best = scope
+  below: tuple[str, ...] = ()
   names: list[str] = []
   node = scope
   while node.parent is not None:
-    names.insert(0, node.name)
+    names.insert(0, cast(str, node.name))  # a scope with a parent has a name
     node = node.parent
     if node in members:
       best, below = node, tuple(names)
@@ -184,6 +185,7 @@ def pack(
   def wrapper(scope_tree, *args, **kwargs):
     if kwargs and not enable_kwargs:
       raise TypeError(f'Keyword arguments are not supported by this lifted transform: {kwargs}')
+    treedef: Any  # jaxlib ships no stub for PyTreeDef: mypy cannot see its methods
     scopes, treedef = jax.tree_util.tree_flatten(scope_tree, is_leaf=_is_scope)
     roots, paths = _dedup_scopes(scopes)
 
@@ -262,9 +264,10 @@ def pack(
         out_xs.append(tuple(sorted_tree(g) for g in groups[:-1]))
       return transpose(out_xs)
 
-    scope_fn.root_paths = tuple(s.path_text for s in roots)
-    scope_fn.roots = roots
-    scope_fn.layout = (treedef, tuple(p for _, p in paths))
+    # read by the transforms built on this one (jit's cache key, for instance)
+    scope_fn.root_paths = tuple(s.path_text for s in roots)  # type: ignore[attr-defined]
+    scope_fn.roots = roots  # type: ignore[attr-defined]
+    scope_fn.layout = (treedef, tuple(p for _, p in paths))  # type: ignore[attr-defined]
     try:
       y, out_groups_t = fn(scope_fn, repack, variable_groups_t, rng_groups_t, *args, **kwargs)
     finally:

@@ -55,6 +55,7 @@ def remat_scan(
     scan, variable_broadcast=variable_broadcast, variable_carry=variable_carry,
     variable_axes=variable_axes, split_rngs=split_rngs,
   )
+  step: Callable[..., Any]  # a plain body, or a checkpointed one with further loops inside
   if len(lengths) == 1:
 
     def step(scope, carry):

@@ -124,16 +124,17 @@ def scan(
   def inner(scope_fn, repack_fn, variable_groups, rng_groups, init, *args, **kwargs):
     paths = scope_fn.root_paths
     broadcast_vars, carry_vars = variable_groups[0], variable_groups[1]
-    scan_vars = variable_groups[2:]
+    # boxes drop the scanned axis from their metadata first (as the reference does), so the
+    # length and the axis check see the values as remove_axis left them
+    scan_vars = tuple(
+      meta.remove_axis(g, ax, metadata_params) for g, ax in zip(variable_groups[2:], in_var_axes)
+    )
     n = _scan_length(length, in_axes, args, scan_vars, in_var_axes, paths)
     for group, ax in zip(scan_vars, in_var_axes):
       check_axis('scan', group, ax, n, paths)
     rng_groups = tuple(
       map_rngs(lambda k: jax.random.split(k, n), g) if split else g
       for g, split in zip(rng_groups, rng_splits)
-    )
-    scan_vars = tuple(
-      meta.remove_axis(g, ax, metadata_params) for g, ax in zip(scan_vars, in_var_axes)
     )
 
     def body(broadcast_vars, carry, scan_groups, rng_groups, xs):
@@ -179,7 +180,8 @@ def scan(
 
 def _check_carry(carry_in: tuple, carry_out: tuple, paths: tuple) -> None:
   for cols_in, cols_out, where in zip(carry_in, carry_out, paths):
-    if jax.tree_util.tree_structure(cols_in) != jax.tree_util.tree_structure(cols_out):
+    # (jaxlib ships no stub for PyTreeDef, so mypy does not know that it compares)
+    if jax.tree_util.tree_structure(cols_in) != jax.tree_util.tree_structure(cols_out):  # type: ignore[operator]
       new = sorted(set(_flat_names(cols_out)) - set(_flat_names(cols_in)))
       raise ValueError(
         f'scan: carried variables of "{where}" changed structure inside the loop body '

@@ -45,7 +45,7 @@ def _norm_axes(axes: Any) -> Any:
   )
 
 
-def _map_prefix(fn: Callable[[Any, Any], Any], axes: Any, *trees: Any) -> Any:
+def _map_prefix(fn: Callable[..., Any], axes: Any, *trees: Any) -> Any:
   return jax.tree_util.tree_map(fn, axes, *trees, is_leaf=_is_axis_leaf)
 
 

@@ -67,6 +67,12 @@ def vmap(
 
   def inner(scope_fn, repack_fn, variable_groups, rng_groups, *args, **kwargs):
     paths = scope_fn.root_paths
+    # boxes drop the mapped axis from their metadata first (as the reference does), so the
+    # axis size and the axis check see the values as remove_axis left them
+    variable_groups = tuple(
+      meta.remove_axis(g, ax, metadata_params) if ax is not None else g
+      for g, ax in zip(variable_groups, in_var_axes)
+    )
     sizes = []
     for group, ax in zip(variable_groups, in_var_axes):
       if ax is not None:
@@ -94,10 +100,6 @@ def vmap(
     rng_groups = tuple(
       map_rngs(lambda k: jax.random.split(k, size), g) if split else g
       for g, split in zip(rng_groups, rng_splits)
-    )
-    variable_groups = tuple(
-      meta.remove_axis(g, ax, metadata_params) if ax is not None else g
-      for g, ax in zip(variable_groups, in_var_axes)
     )
 
     @functools.partial(

@@ -202,6 +202,7 @@ def group_norm(
         f'Number of channels ({channels}) is not multiple of the group size ({group_size}).'
       )
     num_groups = channels // group_size
+  assert num_groups is not None  # given, or derived from group_size above
 
   original_shape = x.shape
   grouped = x.reshape(x.shape[:-1] + (num_groups, channels // num_groups))

@@ -148,7 +148,8 @@ def dot_product_attention_weights(
       mask_shape = (1,) * (key.ndim - 2) + weights.shape[-2:]
     else:
       mask_shape = weights.shape
-    keep = jax.random.bernoulli(dropout_rng, keep_prob, mask_shape)
+    # (required here; a missing key fails inside jax, as in the reference)
+    keep = jax.random.bernoulli(dropout_rng, keep_prob, mask_shape)  # type: ignore[arg-type]
     multiplier = keep.astype(dtype) / jnp.asarray(keep_prob, dtype=dtype)
     weights = weights * multiplier
 

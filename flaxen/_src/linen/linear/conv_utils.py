@@ -32,7 +32,7 @@ def _as_pair(p: Any) -> tuple[int, int] | None:
   if isinstance(p, int):
     return (p, p)
   if isinstance(p, (tuple, list)) and len(p) == 2:
-    return tuple(p)  # type: ignore[return-value]
+    return tuple(p)
   return None
 
 

@@ -14,7 +14,8 @@ field specifiers. At runtime the transform itself is done by ``dataclass.py``.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from typing_extensions import dataclass_transform
 
@@ -39,10 +40,18 @@ class ModuleBase:
 
   __slots__ = ()
 
-  if TYPE_CHECKING:  # instance attributes that are not dataclass fields
+  if TYPE_CHECKING:  # what every module has, declared for type checkers (no field of this class)
     scope: Any
     _state: Any
-    __dataclass_fields__: dict[str, dataclasses.Field]
+    _id: int  # process-unique, given by state.install
+    parent: Any  # the dataclass field that ``dataclass.py`` appends to each subclass
+    clone: Callable[..., Any]  # defined by Module
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+    # names of the dataclass fields, set on each subclass by ``dataclass.py``: all of them,
+    # those without ``parent``/``name``, and those without them that ``repr`` shows
+    _flaxen_all_fields: ClassVar[tuple[str, ...]]
+    _flaxen_field_names: ClassVar[tuple[str, ...]]
+    _flaxen_repr_fields: ClassVar[tuple[str, ...]]
 
 
 class _UnspecifiedParent:
@@ -58,3 +67,18 @@ class _UnspecifiedParent:
 
 
 UNSPECIFIED_PARENT = _UnspecifiedParent()
+
+
+def missing_attribute_error(module: Any, name: str) -> AttributeError:
+  """The reference's ``AttributeError`` for an attribute a module lacks.
+
+  Unbound modules get the reminder that ``setup`` attributes only exist inside
+  ``init``/``apply``.
+  """
+  msg = f'"{type(module).__name__}" object has no attribute "{name}".'
+  if getattr(module, 'scope', None) is None:
+    msg += (
+      f' If "{name}" is defined in \'.setup()\', remember these fields are only '
+      "accessible from inside 'init' or 'apply'."
+    )
+  return AttributeError(msg)

@@ -1,10 +1,11 @@
-"""The ``@compact`` and ``@nowrap`` decorators and the one-compact-method rule.
+"""The ``@compact`` and ``@nowrap`` decorators.
 
-``@compact`` marks the method in which submodules and variables may be created
-inline (at most one per class, counting inherited ones:
-``MultipleMethodsCompactError``). ``@nowrap`` marks a helper method that must
-not go through the Module state machinery (so it can run on unbound modules and
-does not trigger ``setup``).
+``@compact`` marks a method in which submodules and variables may be created
+inline. A class may have several (as the reference's today: unnamed submodules
+get their ``<Class>_<i>`` names from one counter per module, so a compact
+method called from another continues its numbering). ``@nowrap`` marks a helper
+method that must not go through the Module state machinery (so it can run on
+unbound modules and does not trigger ``setup``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flaxen._src import errors
 from flaxen._src.public import set_module
 
 F = TypeVar('F', bound=Callable[..., Any])
@@ -51,13 +51,6 @@ def _own_attributes(cls: type):
       if key not in seen:
         seen.add(key)
         yield key, attr
-
-
-def verify_single_or_no_compact(cls: type) -> None:
-  """Raises ``MultipleMethodsCompactError`` if ``cls`` has several compact methods."""
-  n = sum(1 for _, attr in _own_attributes(cls) if getattr(attr, 'compact', False) is True)
-  if n > 1:
-    raise errors.MultipleMethodsCompactError()
 
 
 def compact_name_scope_methods(cls: type) -> tuple[str, ...]:

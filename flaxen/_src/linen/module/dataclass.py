@@ -28,7 +28,7 @@ from typing import Any, Optional
 
 from flaxen._src import errors
 from flaxen._src.linen.module import kw_only_dataclasses
-from flaxen._src.linen.module.base import UNSPECIFIED_PARENT
+from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase
 from flaxen._src.linen.module.state import ParentDescriptor
 
 _RESERVED = ('parent', 'name')
@@ -84,8 +84,8 @@ def _reserved_fields() -> dict[str, tuple[Any, dataclasses.Field]]:
   }
 
 
-def _finish(cls: type) -> None:
-  cls.__hash__ = _wrap_hash(cls.__hash__)
+def _finish(cls: type[ModuleBase]) -> None:
+  cls.__hash__ = _wrap_hash(cls.__hash__)  # type: ignore[method-assign]  # a wrapper of its own
   cls.parent = ParentDescriptor()
   fields = dataclasses.fields(cls)
   cls._flaxen_all_fields = tuple(f.name for f in fields if f.init)

@@ -24,7 +24,7 @@ from flaxen._src.core import entry as core_entry
 from flaxen._src.core.filters import DenyList, Filter, union_filters
 from flaxen._src.core.rng import is_valid_rng
 from flaxen._src.linen.module import interceptors
-from flaxen._src.linen.module.base import ModuleBase
+from flaxen._src.linen.module.base import ModuleBase, missing_attribute_error
 from flaxen._src.linen.module.naming import may_hold_modules
 from flaxen._src.public import set_module
 from flaxen._src.tree.frozen_dict import FrozenDict
@@ -115,7 +115,7 @@ def resolve_method(module: Any, method: Any) -> Callable[..., Any]:
   if method is None:
     method = _class_attr(type(module), '__call__')
     if method is None:
-      raise AttributeError(f"'{type(module).__name__}' object has no attribute '__call__'")
+      raise missing_attribute_error(module, '__call__')
   elif isinstance(method, str):
     name = method
     attr = _class_attr(type(module), name)

@@ -27,7 +27,9 @@ from typing import Any, TypeVar
 
 from flaxen._src.public import set_module
 
-M = TypeVar('M', bound='flaxen.linen.Module')  # noqa: F821 - a forward reference
+# a forward reference, as in the reference: the Module class imports this module, so this one
+# cannot import it (not even for type checkers: the layering test sees those imports too)
+M = TypeVar('M', bound='flaxen.linen.Module')  # type: ignore[name-defined]  # noqa: F821
 FieldName = str
 Annotation = Any
 Default = Any
@@ -124,6 +126,7 @@ def build(cls: type, tail: dict[str, tuple[Any, Any]], **dataclass_kwargs: Any) 
 def tail_of(cls: type) -> dict[str, tuple[Any, Any]]:
   """The tagged fields of the bases, then of ``cls``, each once (inherited order first)."""
   tail: dict[str, tuple[Any, Any]] = {}
+  spec: Any  # a dataclasses.Field of a base, then what the class body assigned (or None)
   for base in reversed(cls.__mro__[1:]):
     if not dataclasses.is_dataclass(base):
       continue

@@ -182,7 +182,7 @@ def wrap_descriptor_once(descriptor: Any) -> DescriptorWrapper:
 
 
 
-def wrap_module_attributes(cls: type) -> None:
+def wrap_module_attributes(cls: type[ModuleBase]) -> None:
   """Wraps the methods and descriptors that ``cls`` itself defines (see module docstring)."""
   exclude = set(cls._flaxen_all_fields) | _NEVER_WRAP
   for key, attr in list(cls.__dict__.items()):

@@ -25,8 +25,10 @@ Invariants:
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from typing_extensions import Self
 
 from flaxen._src import errors, traceback_util
 from flaxen._src.core.filters import DenyList, Filter
@@ -37,11 +39,14 @@ from flaxen._src.linen.module import dataclass as dataclass_lib
 from flaxen._src.linen.module import repr as repr_lib
 from flaxen._src.linen.module import sow as sow_lib
 from flaxen._src.linen.module import state as state_lib
-from flaxen._src.linen.module.base import UNSPECIFIED_PARENT, ModuleBase, module_field
-from flaxen._src.linen.module.compact import (
-  compact_name_scope_methods,
-  verify_single_or_no_compact,
+from flaxen._src.linen.module.base import (
+  UNSPECIFIED_PARENT,
+  ModuleBase,
+  _UnspecifiedParent,
+  missing_attribute_error,
+  module_field,
 )
+from flaxen._src.linen.module.compact import compact_name_scope_methods
 from flaxen._src.linen.module.setup import try_setup
 from flaxen._src.linen.module.state import UNINITIALIZED_STATE, SetupState
 from flaxen._src.public import set_module
@@ -71,7 +76,10 @@ class Module(ModuleBase):
 
   if typing.TYPE_CHECKING:  # the fields ``dataclass.py`` adds, for type checkers
     name: str | None = module_field(kw_only=True, default=None)
-    parent: Module | Scope | None = module_field(kw_only=True, default=None)
+    # (as in the reference, the type includes the default's: resolved in __post_init__)
+    parent: Module | Scope | _UnspecifiedParent | None = module_field(kw_only=True, default=None)
+    # set on each subclass by __init_subclass__
+    _compact_name_scope_methods: typing.ClassVar[tuple[str, ...]]
 
   scope = None  # the bound Scope (None while unbound); not a dataclass field
   _state = UNINITIALIZED_STATE
@@ -81,7 +89,6 @@ class Module(ModuleBase):
   def __init_subclass__(cls, kw_only: bool = False, **kwargs: Any) -> None:
     super().__init_subclass__(**kwargs)
     dataclass_lib.customize(cls, kw_only)
-    verify_single_or_no_compact(cls)
     cls._compact_name_scope_methods = compact_name_scope_methods(cls)
     methods.wrap_module_attributes(cls)
 
@@ -136,15 +143,9 @@ class Module(ModuleBase):
     d = self.__dict__
     if name in d:
       return d[name]
-    msg = f'"{type(self).__name__}" object has no attribute "{name}".'
-    if self.scope is None:
-      msg += (
-        f' If "{name}" is defined in \'.setup()\', remember these fields are only '
-        "accessible from inside 'init' or 'apply'."
-      )
-    raise AttributeError(msg)
+    raise missing_attribute_error(self, name)
 
-  def __dir__(self) -> list[str]:
+  def __dir__(self) -> Iterable[str]:
     try_setup(self)
     return object.__dir__(self)
 
@@ -276,12 +277,12 @@ class Module(ModuleBase):
   # -------------------------------------------------------- entry points
 
   def clone(self, *, parent: Any = None, _deep_clone: Any = False,
-            _reset_names: bool = False, **updates: Any) -> Module:
+            _reset_names: bool = False, **updates: Any) -> Self:
     """A new instance with the same fields (plus ``updates``), attached to ``parent``."""
     return entry.clone(self, parent, _deep_clone, _reset_names, updates)
 
   def copy(self, *, parent: Any = UNSPECIFIED_PARENT, name: str | None = None,
-           **updates: Any) -> Module:
+           **updates: Any) -> Self:
     """A deep copy with a new name (default: automatic), attached to the current module."""
     return entry.clone(self, parent, True, False, {'name': name, **updates})
 
@@ -328,12 +329,12 @@ class Module(ModuleBase):
     return entry.lazy_init_method(self, rngs, args, kwargs, method, mutable)
 
   def bind(self, variables: Mapping[str, Any], *args: Any, rngs: Any = None,
-           mutable: Filter = False) -> Module:
+           mutable: Filter = False) -> Self:
     """A bound clone with an unlimited lifetime (for interactive use)."""
     entry.module_checks(self)
     return entry.bind(self, variables, rngs, mutable)
 
-  def unbind(self) -> tuple[Module, Any]:
+  def unbind(self) -> tuple[Self, Any]:
     """``(unbound clone, variables of this module)`` of a bound module."""
     return entry.unbind(self)
 

@@ -12,6 +12,7 @@ created inside are attached to the child.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -77,15 +78,15 @@ def make_name_scope_modules(module: Any, names: tuple[str, ...]) -> dict[str, An
   """Creates the ``CompactNameScope`` children of ``module`` (called from setup)."""
   cls = type(module)
   return {
+    # module_fn holds the outer module weakly (a weakref is a zero-argument callable that
+    # returns it): the outer module holds its name-scope children, so a strong reference
+    # back would be a reference cycle keeping the module tree, its scopes and any traced
+    # values in them alive until the next garbage collection
     name: CompactNameScope(
-      getattr(cls, name).inner_fun, functools.partial(_identity, module), parent=module, name=name
+      getattr(cls, name).inner_fun, weakref.ref(module), parent=module, name=name
     )
     for name in names
   }
-
-
-def _identity(x: Any) -> Any:
-  return x
 
 
 register_name_scope_factory(make_name_scope_modules)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -57,9 +57,9 @@ def top_singular_value(w: Array, u: Array, v: Array) -> Array:
   return ((v @ w) @ u.T)[0, 0]
 
 
-def _path_name(layer_name: str, path: tuple[Any, ...]) -> str:
+def _path_name(layer_name: str | None, path: tuple[Any, ...]) -> str:
   """``'layer_instance'`` + param path without the collection, ``/``-joined."""
-  parts = [layer_name]
+  parts = [cast(str, layer_name)]  # the wrapped layer is named once the wrapper is bound
   for entry in path[1:]:
     parts.append(str(getattr(entry, 'key', getattr(entry, 'name', entry))))
   return '/'.join(parts)
@@ -108,7 +108,7 @@ class SpectralNorm(Module):
       The wrapped layer's output.
     """
 
-    def layer_forward(layer: Module) -> Any:
+    def layer_forward(layer: Any) -> Any:  # the wrapped Module (its __call__ is its own)
       return layer(*args, **kwargs)
 
     def trans_in(variables: Any) -> Any:
@@ -192,7 +192,7 @@ class WeightNorm(Module):
       The wrapped layer's output.
     """
 
-    def layer_forward(layer: Module) -> Any:
+    def layer_forward(layer: Any) -> Any:  # the wrapped Module (its __call__ is its own)
       return layer(*args, **kwargs)
 
     def trans_in(variables: Any) -> Any:

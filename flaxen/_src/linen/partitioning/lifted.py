@@ -52,7 +52,8 @@ class _AxisEdit:
     def one(names):
       return None if names is None else edit(tuple(names))
 
-    return box.replace(names=jax.tree_util.tree_map(one, box.names, is_leaf=_is_logical_spec))
+    # (replace is added by struct.dataclass, which type checkers cannot see)
+    return box.replace(names=jax.tree_util.tree_map(one, box.names, is_leaf=_is_logical_spec))  # type: ignore[attr-defined]
 
   def add(self, box: AxisMetadata) -> AxisMetadata:
     def insert(names: tuple) -> tuple:

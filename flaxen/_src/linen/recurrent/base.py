@@ -21,7 +21,7 @@ key itself, or several (the ``(c, h)`` pair of LSTMs) from one split key each.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import jax
 
@@ -35,6 +35,15 @@ CarryHistory = Any
 Output = Any
 
 
+@overload
+def carry_parts(cell: Any, rng: PRNGKey, mem_shape: tuple[int, ...], count: Literal[1]
+                ) -> Array: ...
+@overload
+def carry_parts(cell: Any, rng: PRNGKey, mem_shape: tuple[int, ...], count: Literal[2]
+                ) -> tuple[Array, Array]: ...
+@overload
+def carry_parts(cell: Any, rng: PRNGKey, mem_shape: tuple[int, ...], count: int
+                ) -> Array | tuple[Array, ...]: ...
 def carry_parts(cell: Any, rng: PRNGKey, mem_shape: tuple[int, ...], count: int
                 ) -> Array | tuple[Array, ...]:
   """``count`` carry arrays of ``mem_shape`` from ``cell.carry_init`` in ``cell.param_dtype``.

@@ -102,7 +102,7 @@ class LSTMCell(_LSTMFields):
     """One LSTM step: ``((c, h), x) -> ((c', h'), h')``."""
     c, h = carry
     width = h.shape[-1]
-    common = dict(features=width, dtype=self.dtype, param_dtype=self.param_dtype)
+    common: dict[str, Any] = dict(features=width, dtype=self.dtype, param_dtype=self.param_dtype)
     from_x = partial(Dense, use_bias=False, kernel_init=self.kernel_init, **common)
     from_h = partial(Dense, use_bias=True, kernel_init=self.recurrent_kernel_init,
                      bias_init=self.bias_init, **common)
@@ -150,7 +150,8 @@ def fused_projection(x: Array, params: Mapping[str, tuple[Array, Array | None]],
                      with_bias: bool, dtype: Dtype | None) -> dict[str, Array]:
   """Applies every gate's kernel (and bias) to ``x`` with one matmul; per-gate results."""
   kernels = [kernel for kernel, _ in params.values()]
-  stacked_bias = jnp.concatenate([b for _, b in params.values()], -1) if with_bias else None
+  # (with_bias: every gate has a bias, none is None)
+  stacked_bias = jnp.concatenate([b for _, b in params.values()], -1) if with_bias else None  # type: ignore[misc]
   x, stacked, stacked_bias = promote_dtype(x, jnp.concatenate(kernels, -1), stacked_bias,
                                            dtype=dtype)
   y = jnp.dot(x, stacked)

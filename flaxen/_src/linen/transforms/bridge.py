@@ -85,6 +85,7 @@ class _Placeholder:
   """
 
   __slots__ = ('index', 'obj', '_signature')
+  _signature: tuple[Any, ...] | None  # computed on the first call of signature()
 
   def __init__(self, index: int, obj: Any):
     self.index, self.obj, self._signature = index, obj, None
@@ -181,30 +182,9 @@ class ScopePlan:
   def rebind(self, module: Module, scopes: Sequence[Scope], args: tuple, kwargs: dict,
              as_class: type | None = None) -> tuple[Module, tuple, dict]:
     """Clones ``module`` and the placeholders in ``args``/``kwargs`` onto ``scopes``."""
-    clones: dict[int, Any] = {}
-
-    def clone_of(obj: Any, cls: type | None = None) -> Any:
-      got = clones.get(id(obj))
-      if got is None:
-        scope = scopes[self._number[id(obj)]]
-        if isinstance(obj, Variable):
-          got = Variable(scope, obj.collection, obj.name, unbox=obj.unbox)
-        else:
-          updates = {k: jax.tree_util.tree_map(swap, v, is_leaf=_is_module_or_variable)
-                     for k, v in _fields(obj).items()}
-          if cls is None:
-            got = obj.clone(parent=scope, **updates)
-          else:
-            got = cls(parent=scope, name=obj.name, **updates)
-        clones[id(obj)] = got
-      return got
-
-    def swap(x: Any) -> Any:
-      if _is_placeholder(x):
-        return clone_of(x.obj)
-      return clone_of(x) if _bound(x) else x
-
-    new_module = clone_of(module, as_class)
+    rebinder = _Rebinder(self._number, scopes)
+    new_module = rebinder.clone_of(module, as_class)
+    swap = rebinder.swap
     new_args, new_kwargs = jax.tree_util.tree_map(swap, (args, kwargs), is_leaf=_is_placeholder)
     return new_module, new_args, new_kwargs
 
@@ -215,17 +195,51 @@ class ScopePlan:
     self._held = []
 
 
+class _Rebinder:
+  """Clones numbered objects onto their inner scopes, once per object (``ScopePlan.rebind``).
+
+  A class rather than two nested functions calling each other: such closures form a
+  reference cycle that would keep the inner scopes, and the traced values in them,
+  alive after the transform until the next garbage collection (a leaked tracer for
+  ``jax.checking_leaks``).
+  """
+
+  def __init__(self, number: dict[int, int], scopes: Sequence[Scope]):
+    self.number = number
+    self.scopes = scopes
+    self.clones: dict[int, Any] = {}
+
+  def clone_of(self, obj: Any, cls: type | None = None) -> Any:
+    got = self.clones.get(id(obj))
+    if got is None:
+      scope = self.scopes[self.number[id(obj)]]
+      if isinstance(obj, Variable):
+        got = Variable(scope, obj.collection, obj.name, unbox=obj.unbox)
+      else:
+        swap = self.swap
+        updates = {k: jax.tree_util.tree_map(swap, v, is_leaf=_is_module_or_variable)
+                   for k, v in _fields(obj).items()}
+        if cls is None:
+          got = obj.clone(parent=scope, **updates)
+        else:
+          got = cls(parent=scope, name=obj.name, **updates)
+      self.clones[id(obj)] = got
+    return got
+
+  def swap(self, x: Any) -> Any:
+    if _is_placeholder(x):
+      return self.clone_of(x.obj)
+    return self.clone_of(x) if _bound(x) else x
+
+
 @set_module('flaxen.linen.transforms')
 def get_module_scopes(module: Module, args: Any = None, kwargs: Any = None):
   """The scopes a transform of ``module`` lifts: ``(scopes, args, kwargs)``.
 
   Argument Modules/Variables are replaced by placeholders (see module docstring).
-
-  Raises:
-    CallCompactUnboundModuleError: ``module`` is not bound (called outside init/apply).
+  An unbound module contributes ``None`` (as in the reference), which a core
+  transform lifts as an empty tree: its methods then run as plain JAX transforms.
   """
-  if not _bound(module):
-    raise errors.CallCompactUnboundModuleError()
   plan = ScopePlan(module, tuple(args or ()), dict(kwargs or {}))
   return plan.scopes, plan.args, plan.kwargs
 
@@ -277,7 +291,8 @@ def _lifted_call(transform, fns, module, args, kwargs, multi_scope, as_class=Non
       f'{method_name(fns[0])} must be called with a Module instance as its first argument, '
       f'got {type(module).__name__}.'
     )
-  if not _bound(module):
+  if not _bound(module) and any(getattr(f, 'compact', False) for f in fns):
+    # an unbound module's other methods run as plain JAX transforms, as in the reference
     raise errors.CallCompactUnboundModuleError()
   state = module._state.export()
   plan = ScopePlan(module, args, kwargs)
@@ -418,7 +433,7 @@ def module_class_lift_transform(transform: Callable[..., Any], module_class: Any
     else:
       lifted[name] = _lift_class_method(transform, base, fn, t_args, t_kwargs)
   prefix = transform.__name__.capitalize()
-  new_cls = type(f'{prefix}{base.__name__}', (base,), lifted)
+  new_cls: Any = type(f'{prefix}{base.__name__}', (base,), lifted)  # gains attributes below
   new_cls.__module__ = base.__module__
   new_cls.__qualname__ = f'{prefix}{base.__qualname__}'
   new_cls._flaxen_lifted_base = base  # tabulate reports (and measures) the untransformed class

@@ -30,6 +30,7 @@ class Identity:
   """Stands for an object that compares by identity (weakly held when possible)."""
 
   __slots__ = ('_ref', '_strong', '_hash')
+  _ref: weakref.ref[Any] | None
 
   def __init__(self, obj: Any):
     self._hash = id(obj)

@@ -55,7 +55,8 @@ class ModuleKey:
     self.module, self.plan, self.state, self.after = module, plan, state, None
 
   def release(self) -> None:
-    self.module = self.plan = self.state = self.after = None
+    # a released key is never used again: its fields are typed for the live one
+    self.module = self.plan = self.state = self.after = None  # type: ignore[assignment]
 
   def __eq__(self, other: Any) -> bool:
     return isinstance(other, ModuleKey) and self.fp == other.fp
@@ -88,8 +89,6 @@ def jit_method(fn: Callable[..., Any], base: type | None = None, variables: Any 
   def wrapped(self, *args, **kwargs):
     if not isinstance(self, Module):
       raise TypeError(f'{name} must be called with a Module instance as its first argument.')
-    if self.scope is None:
-      raise errors.CallCompactUnboundModuleError()
     state = self._state.export()
     with fork_rngs(self):  # fresh keys per call, for the module's own scope
       plan = ScopePlan(self, args, kwargs)

@@ -61,10 +61,11 @@ def add_metadata_axis(
   """
   params = dict(metadata_params or {})
   for col, axis in variable_axes.items():
+    # (mypy cannot infer a lambda whose default binds the loop variable: hence the ignores)
     target = map_variables(
       target, col,
-      trans_in_fn=lambda x, a=axis: meta.remove_axis(x, a, params),
-      trans_out_fn=lambda x, a=axis: meta.add_axis(x, a, params),
+      trans_in_fn=lambda x, a=axis: meta.remove_axis(x, a, params),  # type: ignore[misc]
+      trans_out_fn=lambda x, a=axis: meta.add_axis(x, a, params),  # type: ignore[misc]
       mutable=True,
     )
   return target

@@ -16,7 +16,7 @@ from flaxen._src.linen.transforms.bridge import lift_transform
 from flaxen._src.public import set_module
 from flaxen._src.tree.frozen_dict import FrozenDict
 
-_EMPTY = FrozenDict({})
+_EMPTY: FrozenDict[Any, Any] = FrozenDict({})
 
 
 @set_module('flaxen.linen')

@@ -41,6 +41,7 @@ from typing import Any
 from flaxen._src import errors, io
 from flaxen._src.training.checkpoints import naming
 
+fcntl: Any  # the module, or None where there is none
 try:
   import fcntl
 except ImportError:  # Windows

@@ -145,6 +145,7 @@ def _stat_key(path: str) -> tuple | None:
 def _cache_key(path: str, is_dir: bool) -> tuple | None:
   if not io.is_local():
     return None
+  content: tuple | None
   if is_dir:
     try:
       files = records.tree_files(path)

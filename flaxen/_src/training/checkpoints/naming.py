@@ -34,7 +34,7 @@ import operator
 import os
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from flaxen._src import io
 from flaxen._src.public import set_module
@@ -72,7 +72,7 @@ def safe_normpath(path: str) -> str:
     >>> safe_normpath('gs://bucket//a/./b/'), safe_normpath('./x//y/')
     ('gs://bucket/a/b', 'x/y')
   """
-  parts = SCHEME_RE.match(path)
+  parts = cast('re.Match[str]', SCHEME_RE.match(path))  # the pattern matches every string
   return (parts['scheme'] or '') + os.path.normpath(parts['path'])
 
 

@@ -154,7 +154,8 @@ def _swap(staging: str, path: str, token: str) -> None:
 
 def absolute(path: str) -> str:
   """``path`` as Orbax needs it: absolute, unless it has a URL scheme."""
-  return path if naming.SCHEME_RE.match(path)['scheme'] else os.path.abspath(path)
+  # (the pattern matches every string: never None)
+  return path if naming.SCHEME_RE.match(path)['scheme'] else os.path.abspath(path)  # type: ignore[index]
 
 
 def restore(path: str, target: Any, checkpointer: Any = None, transforms: Any = None) -> Any:

@@ -155,7 +155,8 @@ def _orbax_save(path, ckpt_dir, prefix, target, keep, overwrite, keep_every_n_st
   if isinstance(checkpointer, ocp.AsyncCheckpointer):
     # prune only once Orbax committed the new checkpoint, never before
     thread = threading.Thread(
-      target=lambda: (checkpointer.wait_until_finished(), finish()), name='flaxen-orbax-prune')
+      target=lambda: (checkpointer.wait_until_finished(), finish()),  # type: ignore[func-returns-value]
+      name='flaxen-orbax-prune')
     thread.start()
     pending.add(ckpt_dir, thread.join)
   else:

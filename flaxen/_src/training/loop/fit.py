@@ -166,7 +166,8 @@ class _Guard:
       'grad_norm', float(metrics['grad_norm']))
     what = 'the loss' if metric == 'loss' else 'the gradient norm'
     saved = self.workdir.steps() if self.workdir is not None else []
-    last = (f'the last checkpoint is step {saved[-1]} in {self.workdir.checkpoints}'
+    # (saved is empty without a workdir)
+    last = (f'the last checkpoint is step {saved[-1]} in {self.workdir.checkpoints}'  # type: ignore[union-attr]
             if saved else 'no checkpoint was written')
     raise TrainingDivergedError(
       f'training diverged: {what} is {value} at step {step} (epoch {epoch}); nothing from '
@@ -380,5 +381,5 @@ def _epochs(ctx: FitContext, cbs: CallbackList, spec: StepSpec, source: BatchSou
       checkpoint = run.save(ctx.state, ctx.step, keep)
     cbs.on_status(ctx, '')
   if ctx.stopping:
-    _message(ctx, cbs, ctx.stop_reason)
+    _message(ctx, cbs, ctx.stop_reason)  # type: ignore[arg-type]  # stopping: a reason is set
   return checkpoint

@@ -47,7 +47,7 @@ PLOT = 'loss.png'
 FORMATS = ('msgpack', 'orbax')
 OWNED = (CHECKPOINTS, HISTORY, CSV_NAME, TENSORBOARD_DIR, PLOT)
 
-_WHY = {
+_WHY: dict[int | None, str] = {  # keyed by OSError.errno (which may be None)
   errno.EACCES: 'permission denied', errno.EPERM: 'permission denied',
   errno.EROFS: 'read-only file system', errno.ENOSPC: 'no space left on the device',
   errno.EDQUOT: 'disk quota exceeded', errno.ENOTDIR: 'a part of the path is a file',
