@@ -139,7 +139,7 @@ class Recorder:
   def plan(self, out: Any) -> tuple[Any, list[Any]]:
     """``(tree, slots)`` of the variables ``out``: a slot is ``(call, leaf)`` or a concrete leaf."""
     leaves, tree = jax.tree_util.tree_flatten(out)
-    slots = []
+    slots: list[Any] = []
     for leaf in leaves:
       where = self.placeholders.get(id(leaf)) if isinstance(leaf, jax.core.Tracer) else None
       if where is not None:

@@ -55,6 +55,7 @@ _F32 = np.dtype(np.float32)
 
 
 def _working_dtype(x: Array, dtype: Dtype | None, force_float32: bool) -> Any:
+  chosen: Any
   if dtype is None:
     chosen = x.dtype if isinstance(x, jax.Array) else jnp.result_type(x)
   else:
