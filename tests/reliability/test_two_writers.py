@@ -24,7 +24,7 @@ from flaxen.training import checkpoints
 ROOT = Path(__file__).resolve().parents[2]
 
 WRITER = r'''
-import json, os, sys
+import json, os, sys, time
 import numpy as np
 os.getpid = lambda: 1  # two containers: both writers are pid 1
 from flaxen import config
@@ -37,8 +37,20 @@ atomic.GRACE_S = 0.0  # sweep everything that is not provably alive
 atomic.ORBAX_GRACE_S = 0.0
 if mode == 'no-locks':  # control: every helper file looks abandoned
   atomic._lock_is_free = lambda path: True
+# a slow disk: each fsync takes 5 ms, so a temporary file lives long enough for the other
+# writer's sweep to meet it (in both modes; only the lock check tells them apart)
+_fsync = os.fsync
+def _slow_fsync(fd):
+  time.sleep(0.005)
+  _fsync(fd)
+os.fsync = _slow_fsync
 failed = 0
 steps = int(sys.argv[5])
+# start together: imports take a different time in each process
+barrier = os.path.join(os.path.dirname(ckpt_dir.rstrip('/')), 'ready_')
+open(barrier + prefix, 'w').close()
+while not all(os.path.exists(barrier + p) for p in ('a_', 'b_')):
+  time.sleep(0.01)
 for step in range(steps):
   try:
     checkpoints.save_checkpoint(ckpt_dir, {'w': np.full(200_000, step, np.float32)}, step,
@@ -50,6 +62,8 @@ print('RESULT ' + json.dumps({'failed': failed, 'steps': steps}))
 
 
 def run_writers(ckpt_dir, fmt, mode, steps):
+  ckpt_dir = Path(ckpt_dir) / 'ckpts'
+  ckpt_dir.mkdir()
   env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS='cpu', PYTHONWARNINGS='ignore')
   procs = [subprocess.Popen([sys.executable, '-c', WRITER, str(ckpt_dir), prefix, fmt, mode,
                              str(steps)], env=env, stdout=subprocess.PIPE,
@@ -60,7 +74,7 @@ def run_writers(ckpt_dir, fmt, mode, steps):
     out, err = p.communicate(timeout=600)
     assert p.returncode == 0, err[-2000:]
     results.append(json.loads(next(x for x in out.splitlines() if x.startswith('RESULT '))[7:]))
-  return results
+  return results, ckpt_dir
 
 
 def check_intact(ckpt_dir, fmt, steps):
@@ -82,12 +96,12 @@ def check_intact(ckpt_dir, fmt, steps):
 @pytest.mark.parametrize('fmt', ['msgpack', 'orbax'])
 def test_two_writers_with_the_same_pid_never_break_each_other(tmp_path, fmt):
   steps = 40 if fmt == 'msgpack' else 15
-  results = run_writers(tmp_path, fmt, 'locks', steps)
+  results, ckpt_dir = run_writers(tmp_path, fmt, 'locks', steps)
   assert [r['failed'] for r in results] == [0, 0], results
-  check_intact(tmp_path, fmt, steps)
+  check_intact(ckpt_dir, fmt, steps)
 
 
 @pytest.mark.slow
 def test_without_the_lock_check_the_same_scenario_loses_saves(tmp_path):
-  results = run_writers(tmp_path, 'msgpack', 'no-locks', 60)
+  results, _ = run_writers(tmp_path, 'msgpack', 'no-locks', 60)
   assert sum(r['failed'] for r in results) > 0, results

@@ -180,12 +180,12 @@ def union_filters(a: Filter, b: Filter) -> Filter:
   """
   if a is True or b is True:
     return True
-  a_deny, b_deny = isinstance(a, DenyList), isinstance(b, DenyList)
-  if a_deny and b_deny:
+  if isinstance(a, DenyList) and isinstance(b, DenyList):
     # not-A or not-B == not (A and B)
     return DenyList(intersect_filters(a.deny, b.deny))
-  if a_deny or b_deny:
-    denied, other = (a, b) if a_deny else (b, a)
+  if isinstance(a, DenyList) or isinstance(b, DenyList):
+    denied, other = (a, b) if isinstance(a, DenyList) else (b, a)
+    assert isinstance(denied, DenyList)
     # not-D or X == not (D without X)
     return DenyList(subtract_filters(denied.deny, other))
   return filter_to_set(a) | filter_to_set(b)
@@ -198,14 +198,13 @@ def subtract_filters(a: Filter, b: Filter) -> Filter:
     return False
   if a is True:
     return DenyList(b)
-  a_deny, b_deny = isinstance(a, DenyList), isinstance(b, DenyList)
-  if a_deny and b_deny:
+  if isinstance(a, DenyList) and isinstance(b, DenyList):
     # not-A without not-B == B without A
     return subtract_filters(b.deny, a.deny)
-  if a_deny:
+  if isinstance(a, DenyList):
     # not-A without B == not (A or B)
     return DenyList(union_filters(a.deny, b))
-  if b_deny:
+  if isinstance(b, DenyList):
     # A without not-B == A and B
     return intersect_filters(a, b.deny)
   return filter_to_set(a) - filter_to_set(b)
@@ -224,12 +223,12 @@ def intersect_filters(a: Filter, b: Filter) -> Filter:
     return b
   if b is True:
     return a
-  a_deny, b_deny = isinstance(a, DenyList), isinstance(b, DenyList)
-  if a_deny and b_deny:
+  if isinstance(a, DenyList) and isinstance(b, DenyList):
     # not-A and not-B == not (A or B)
     return DenyList(union_filters(b.deny, a.deny))
-  if a_deny or b_deny:
-    denied, other = (a, b) if a_deny else (b, a)
+  if isinstance(a, DenyList) or isinstance(b, DenyList):
+    denied, other = (a, b) if isinstance(a, DenyList) else (b, a)
+    assert isinstance(denied, DenyList)
     # X and not-D == X without D
     return subtract_filters(other, denied.deny)
   return filter_to_set(a) & filter_to_set(b)

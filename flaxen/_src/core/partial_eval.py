@@ -1,11 +1,24 @@
 """Lazy initialization: build variables from abstract (``jax.ShapeDtypeStruct``) inputs.
 
-``lazy_init(fn)(*args)`` traces ``fn`` to a jaxpr with every ``ShapeDtypeStruct``
-(and every array) as an input, then follows the data flow: an output that
-depends on an abstract input cannot be computed, so ``LazyInitError`` names it.
-Otherwise only the equations the outputs need are evaluated, one by one as
-eager JAX would run them (so the values are bit-identical to ``init``); the
-rest of the computation (the forward pass) is never run.
+``lazy_init(fn)(*args)`` returns what ``fn(*args)`` returns (the variables)
+when some arguments are only shapes. Values that depend on such an argument
+cannot be built: ``LazyInitError`` names the first one. Everything else is
+computed exactly as ``init`` computes it (the same eager calls, so the same
+bits), and the forward pass on the abstract inputs is never run. Two ways:
+
+1. **Record, then create** (``lazy_record.py``), tried first: one abstract
+   trace of ``fn`` in which parameters are noted instead of initialized, then
+   the noted initializers are called eagerly, outside any trace (so JAX's fast
+   dispatch runs them, as in ``init``). Peak memory is that of the parameters.
+2. **JAX partial evaluation**, when the first way cannot express the model
+   (lifted transforms such as ``nn.scan``, initializer arguments computed from
+   other values, states updated while initializing): ``fn`` runs once under a
+   partial-evaluation trace in which every value that does not depend on an
+   abstract input is computed right away (eagerly, op by op) and the rest is
+   only staged. JAX's partial-evaluation rules split ``scan``, ``cond`` and
+   jitted calls into their computable and their abstract halves, so the
+   parameters of a scanned layer are created without running the loop's
+   forward pass. Intermediate values are freed as soon as nothing uses them.
 """
 
 from __future__ import annotations
@@ -15,9 +28,12 @@ from typing import Any
 
 import jax
 import numpy as np
-from jax.extend.core import Literal
+from jax.api_util import debug_info, flatten_fun_nokwargs
+from jax.extend import linear_util as lu
+from jax.interpreters import partial_eval as pe
 
 from flaxen._src import errors
+from flaxen._src.core import lazy_record
 from flaxen._src.public import set_module
 
 
@@ -25,13 +41,22 @@ def _is_sds(x: Any) -> bool:
   return isinstance(x, jax.ShapeDtypeStruct)
 
 
+def _is_dynamic(x: Any) -> bool:
+  return _is_sds(x) or isinstance(x, jax.Array | np.ndarray)
 
-def _dependent_outputs(jaxpr: Any, tainted_inputs: list[bool]) -> list[bool]:
-  tainted = {v for v, t in zip(jaxpr.invars, tainted_inputs) if t}
-  for eqn in jaxpr.eqns:
-    if any((not isinstance(v, Literal)) and v in tainted for v in eqn.invars):
-      tainted.update(eqn.outvars)
-  return [(not isinstance(v, Literal)) and v in tainted for v in jaxpr.outvars]
+
+class _Args:
+  """The flattened arguments: the leaves, and a way to rebuild ``(args, kwargs)``."""
+
+  def __init__(self, args: tuple, kwargs: dict):
+    self.leaves, self.treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_sds)
+
+  def call(self, fn: Callable[..., Any], idx: list[int], values: tuple) -> Any:
+    full = list(self.leaves)
+    for i, x in zip(idx, values):
+      full[i] = x
+    a, k = jax.tree_util.tree_unflatten(self.treedef, full)
+    return fn(*a, **k)
 
 
 @set_module('flaxen.core.partial_eval')
@@ -39,51 +64,60 @@ def lazy_init(fn: Callable[..., Any]) -> Callable[..., Any]:
   """Wraps ``fn`` so that ``ShapeDtypeStruct`` arguments are allowed (see module docstring)."""
 
   def wrapper(*args, **kwargs):
-    leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_sds)
-    dyn_idx = [i for i, x in enumerate(leaves) if _is_sds(x) or isinstance(x, jax.Array | np.ndarray)]
-
-    def flat_fn(*dyn):
-      full = list(leaves)
-      for i, x in zip(dyn_idx, dyn):
-        full[i] = x
-      a, k = jax.tree_util.tree_unflatten(treedef, full)
-      return fn(*a, **k)
-
-    dyn = [leaves[i] for i in dyn_idx]
-    closed, out_shape = jax.make_jaxpr(flat_fn, return_shape=True)(*dyn)
-    tainted = _dependent_outputs(closed.jaxpr, [_is_sds(x) for x in dyn])
-    out_leaves = jax.tree_util.tree_leaves(out_shape)
-    for t, aval in zip(tainted, out_leaves):
-      if t:
-        raise errors.LazyInitError(aval)
-    return jax.tree_util.tree_unflatten(
-      jax.tree_util.tree_structure(out_shape), _eval_needed(closed, dyn)
-    )
+    flat = _Args(args, kwargs)
+    try:
+      return _record_then_create(fn, flat)
+    except lazy_record.NotRecordable:
+      pass
+    except Exception:  # noqa: BLE001 - the general way below raises the real error, if any
+      pass
+    return _partial_eval(fn, flat)
 
   return wrapper
 
 
-def _eval_needed(closed: Any, args: list[Any]) -> list[Any]:
-  """Evaluates eagerly only the equations that the outputs depend on."""
-  jaxpr = closed.jaxpr
-  live = {v for v in jaxpr.outvars if not isinstance(v, Literal)}
-  keep = []
-  for eqn in reversed(jaxpr.eqns):
-    if eqn.effects or any(v in live for v in eqn.outvars):
-      keep.append(eqn)
-      live.update(v for v in eqn.invars if not isinstance(v, Literal))
-  env: dict[Any, Any] = dict(zip(jaxpr.constvars, closed.consts))
-  env.update((v, None if _is_sds(a) else a) for v, a in zip(jaxpr.invars, args))
+def _record_then_create(fn: Callable[..., Any], flat: _Args) -> Any:
+  """Way 1 (module docstring). Raises ``NotRecordable`` when it does not apply."""
+  recorder = lazy_record.Recorder()
+  idx = [i for i, x in enumerate(flat.leaves) if _is_sds(x)]
+  planned = []
 
-  def read(v):
-    return v.val if isinstance(v, Literal) else env[v]
+  def record(*abstract):
+    token = lazy_record.RECORDER.set(recorder)
+    try:
+      out = flat.call(fn, idx, abstract)
+    finally:
+      lazy_record.RECORDER.reset(token)
+    planned.append(recorder.plan(out))
+    return ()
 
-  for eqn in reversed(keep):
-    bind = eqn.primitive.get_bind_params(eqn.params)
-    subfuns, params = bind if isinstance(bind, tuple) else ((), bind)  # older jax: a pair
-    ans = eqn.primitive.bind(*subfuns, *map(read, eqn.invars), **params)
-    if eqn.primitive.multiple_results:
-      env.update(zip(eqn.outvars, ans))
-    else:
-      env[eqn.outvars[0]] = ans
-  return [read(v) for v in jaxpr.outvars]
+  jax.make_jaxpr(record)(*[flat.leaves[i] for i in idx])
+  if recorder.failed or not planned:
+    raise lazy_record.NotRecordable('the record pass did not complete')
+  tree, slots = planned[0]
+  return lazy_record.build(tree, slots, recorder.create())
+
+
+def _partial_eval(fn: Callable[..., Any], flat: _Args) -> Any:
+  """Way 2 (module docstring): computes what does not depend on an abstract input."""
+  idx = [i for i, x in enumerate(flat.leaves) if _is_dynamic(x)]
+  dynamic = [flat.leaves[i] for i in idx]
+
+  def flat_fn(*values):
+    return flat.call(fn, idx, values)
+
+  in_tree = jax.tree_util.tree_structure(tuple(dynamic))
+  info = debug_info('lazy_init', flat_fn, tuple(dynamic), {})
+  wrapped, out_tree = flatten_fun_nokwargs(lu.wrap_init(flat_fn, debug_info=info), in_tree)
+  pvals = [
+    pe.PartialVal.unknown(jax.core.ShapedArray(x.shape, x.dtype)) if _is_sds(x)
+    else pe.PartialVal.known(x)
+    for x in dynamic
+  ]
+  _, out_pvals, _ = pe.trace_to_jaxpr_nounits(wrapped, pvals)
+  outs = []
+  for pval in out_pvals:
+    if not pval.is_known():
+      raise errors.LazyInitError(pval.get_aval().str_short())
+    outs.append(pval.get_known())
+  return jax.tree_util.tree_unflatten(out_tree(), outs)

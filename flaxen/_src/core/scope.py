@@ -35,9 +35,9 @@ import jax
 
 from flaxen._src import errors
 from flaxen._src.config import config
-from flaxen._src.core import meta, tracers
+from flaxen._src.core import lazy_record, meta, tracers
 from flaxen._src.core.filters import Filter, in_filter
-from flaxen._src.core.param_shape import check_param_shape
+from flaxen._src.core.param_shape import check_param_shape, draws_no_key
 from flaxen._src.core.rng import LazyRng
 from flaxen._src.core.variables import Variable
 from flaxen._src.public import set_module
@@ -399,7 +399,11 @@ class Scope:
     if not self.has_variable(col, name):
       if init_fn is None or not self.is_mutable_collection(col):
         raise self._missing(col, name, errors.ScopeVariableNotFoundError, name, col)
-      self.put_variable(col, name, init_fn(*init_args, **init_kwargs))
+      recorder = lazy_record.RECORDER.get()
+      if recorder is not None:
+        self.put_variable(col, name, recorder.variable(init_fn, init_args, init_kwargs))
+      else:
+        self.put_variable(col, name, init_fn(*init_args, **init_kwargs))
     return Variable(self, col, name, unbox=unbox)
 
   def _missing(self, col: str, name: str, error: type, *error_args: Any) -> Exception:
@@ -432,7 +436,13 @@ class Scope:
     if name not in stored:
       if not self.is_mutable_collection('params'):
         raise self._missing('params', name, errors.ScopeParamNotFoundError, name)
-      created = init_fn(self.make_rng('params'), *init_args, **init_kwargs)
+      recorder = lazy_record.RECORDER.get()
+      if recorder is not None:  # lazy_init's record pass: note the call, hand out zeros
+        created = recorder.param(self._next_draw('params'), init_fn, init_args, init_kwargs)
+      elif draws_no_key(init_fn):  # the draw counts; its key would be ignored
+        created = init_fn(self._next_draw('params').rng, *init_args, **init_kwargs)
+      else:
+        created = init_fn(self._next_draw('params').as_jax_rng(), *init_args, **init_kwargs)
       self.put_variable('params', name, created)
       return meta.unbox(created) if unbox else created
     value = stored[name]
@@ -451,6 +461,10 @@ class Scope:
     Raises:
       InvalidRngError: neither ``name`` nor ``'params'`` was given.
     """
+    return self._next_draw(name).as_jax_rng()
+
+  def _next_draw(self, name: str) -> LazyRng:
+    """Counts a draw of stream ``name`` (as ``make_rng``) and returns its key, not yet derived."""
     if name not in self.rngs:
       if 'params' not in self.rngs:
         raise errors.InvalidRngError(f'{self.name} needs PRNG for "{name}"')
@@ -459,7 +473,7 @@ class Scope:
     count = self.rng_counters.get(name, 0) + 1
     self.rng_counters[name] = count
     r = self.rngs[name]
-    return LazyRng(r.rng, r.suffix + (count,)).as_jax_rng()
+    return LazyRng(r.rng, r.suffix + (count,))
 
   def __repr__(self) -> str:
     return f'Scope(path={self.path_text!r}, mutable={self.mutable!r})'

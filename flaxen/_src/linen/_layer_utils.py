@@ -143,6 +143,7 @@ class reshape_init:  # noqa: N801 - used like the function it replaces
 
   init_fn: Any
   flat_shape: tuple[int, ...]
+  flaxen_init_wrapper = True  # ``init_fn`` is the wrapped initializer (core.param_shape)
 
   def __call__(self, key: Any, shape: Sequence[int], dtype: Any = None) -> Any:
     if dtype is None:

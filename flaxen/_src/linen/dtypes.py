@@ -11,13 +11,23 @@ asks for an inexact result.
 ``None`` entries are skipped when inferring and passed through unchanged,
 so a layer without bias can write
 ``x, kernel, bias = promote_dtype(x, kernel, None, dtype=self.dtype)``.
+
+Fast path (these run once per layer call, eager or traced): when every
+operand is a JAX array (or tracer) of one and the same strongly-typed dtype,
+that dtype *is* JAX's promotion result under every promotion mode, so it is
+read off the arrays instead of calling ``jnp.asarray``/``jnp.result_type``;
+and an operand that already has the target dtype (strongly typed) is returned
+as is, which is what ``jnp.asarray(x, dtype)`` returns for it (no op is bound
+either way). Anything else takes the general path.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 from flaxen._src.public import set_module
 from flaxen._src.typing import Dtype
@@ -27,12 +37,69 @@ __all__ = ['canonicalize_dtype', 'promote_dtype']
 T = TypeVar('T', bound=tuple)
 
 
+_Array = jax.Array
+_INEXACT: dict[Any, bool] = {}
+
+
 def _is_inexact(dtype: Any) -> bool:
-  return jnp.issubdtype(dtype, jnp.inexact)
+  known = _INEXACT.get(dtype) if isinstance(dtype, np.dtype) else None
+  if known is None:
+    known = bool(jnp.issubdtype(dtype, jnp.inexact))
+    if isinstance(dtype, np.dtype):
+      _INEXACT[dtype] = known
+  return known
+
+
+def _strong_dtype(x: Any) -> Any:
+  """``x.dtype`` for a strongly-typed JAX array or tracer; ``None`` for anything else."""
+  if isinstance(x, _Array):
+    aval = x.aval
+    if not aval.weak_type:
+      return aval.dtype
+  return None
+
+
+def _as_np_dtype(dtype: Any) -> Any:
+  """``dtype`` as a ``np.dtype`` (no canonicalization), or ``None`` when it is none."""
+  if isinstance(dtype, np.dtype):
+    return dtype
+  try:
+    return np.dtype(dtype)
+  except (TypeError, ValueError):
+    return None
+
+
+def as_array(x: Any) -> Any:
+  """``jnp.asarray(x)``, without the call when ``x`` already is a JAX array or tracer."""
+  return x if isinstance(x, _Array) else jnp.asarray(x)
+
+
+def cast(x: Any, dtype: Any) -> Any:
+  """``jnp.asarray(x, dtype)``, without the call when ``x`` is a strong array of ``dtype``."""
+  have = _strong_dtype(x)
+  if have is not None and have == _as_np_dtype(dtype):
+    return x
+  return jnp.asarray(x, dtype)
+
+
+def _common_strong_dtype(args: tuple[Any, ...]) -> Any:
+  """The one dtype shared by all non-``None`` args when all are strong JAX arrays, else None."""
+  found = None
+  for a in args:
+    if a is None:
+      continue
+    dt = _strong_dtype(a)
+    if dt is None or (found is not None and dt != found):
+      return None
+    found = dt
+  return found
 
 
 def _infer(args: tuple[Any, ...], inexact: bool) -> Any:
   """JAX's promotion of the non-``None`` args, lifted with float32 when it must be inexact."""
+  found = _common_strong_dtype(args)
+  if found is not None and (not inexact or _is_inexact(found)):
+    return found
   found = jnp.result_type(*(jnp.asarray(a) for a in args if a is not None))
   if inexact and not _is_inexact(found):
     found = jnp.promote_types(jnp.float32, found)
@@ -90,4 +157,6 @@ def promote_dtype(*args: Any, dtype: Dtype | None = None, inexact: bool = True) 
     (dtype('float32'), dtype('float32'), None)
   """
   target = canonicalize_dtype(*args, dtype=dtype, inexact=inexact)
-  return [a if a is None else jnp.asarray(a, target) for a in args]
+  exact = _as_np_dtype(target)
+  return [a if a is None or (exact is not None and _strong_dtype(a) == exact)
+          else jnp.asarray(a, target) for a in args]

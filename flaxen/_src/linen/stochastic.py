@@ -22,6 +22,7 @@ from jax import lax, random
 
 from flaxen._src import errors
 from flaxen._src.linen._layer_utils import LIST_ASSIGNMENT_INDEX, describe, layer_error
+from flaxen._src.linen.dtypes import as_array
 from flaxen._src.linen.module.compact import compact, nowrap
 from flaxen._src.linen.module.helpers import merge_param
 from flaxen._src.linen.module.module import Module
@@ -82,7 +83,7 @@ class Dropout(Module):
       return inputs
     if self.rate == 1.0:
       return jnp.zeros_like(inputs)
-    inputs = jnp.asarray(inputs)
+    inputs = as_array(inputs)
     keep_prob = 1.0 - self.rate
     if rng is None:
       rng = self._mask_key()

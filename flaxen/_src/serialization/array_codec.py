@@ -106,7 +106,7 @@ def _dtype_name_bytes(dtype: np.dtype) -> bytes:
 
 
 @functools.lru_cache(maxsize=8192)
-def _record_prefix(shape: tuple, dtype: np.dtype, code: int) -> bytes:
+def record_prefix(shape: tuple, dtype: np.dtype, code: int) -> bytes:
   """Everything of an ext record before the array bytes; fixed by shape, dtype and code."""
   nbytes = math.prod(shape) * dtype.itemsize
   dims = array_header(len(shape)) + b''.join([_pack(int(d)) for d in shape])
@@ -132,7 +132,7 @@ def array_pieces(arr: np.ndarray, code: int = EXT_ARRAY) -> tuple:
   if not dtype.isnative:
     dtype = dtype.newbyteorder('=')
     arr = arr.astype(dtype)
-  prefix = _record_prefix(arr.shape, dtype, code)
+  prefix = record_prefix(arr.shape, dtype, code)
   if arr.nbytes <= SMALL_PAYLOAD:
     return prefix, arr.tobytes()
   if not arr.flags.c_contiguous:

@@ -198,7 +198,22 @@ def _remember(data: bytes, offset: int, shape: tuple, dtype: np.dtype) -> None:
 
 def _large(data: bytes) -> tuple[tuple, np.dtype, int]:
   """Header of a large payload, parsed in place so the data is never copied."""
-  c = _Cursor(data)
+  return parse_header(data, len(data))
+
+
+# No valid header is longer: 3 + 64 dimensions of at most 9 bytes + a 64-byte name + 5.
+HEADER_MAX = 1024
+
+
+def parse_header(head: bytes, length: int) -> tuple[tuple, np.dtype, int]:
+  """Checks the header of an array payload of ``length`` bytes that starts with ``head``.
+
+  ``head`` may be the whole payload or only its first ``HEADER_MAX`` bytes.
+
+  Returns:
+    ``(shape, dtype, header length)``: the data is the rest of the payload.
+  """
+  c = _Cursor(head)
   if c.count('array header') != 3:
     raise MsgpackDecodeError('an array header must be the msgpack array [shape, dtype, data]')
   ndim = c.count('shape')
@@ -207,9 +222,9 @@ def _large(data: bytes) -> tuple[tuple, np.dtype, int]:
   shape = [c.dimension() for _ in range(ndim)]
   header = check_header(shape, c.text())
   nbytes = c.blob_size()
-  if nbytes != len(data) - c.pos:
+  if nbytes != length - c.pos:
     raise MsgpackDecodeError(
-      f'array data length {nbytes} does not match the {len(data) - c.pos} bytes left in its payload'
+      f'array data length {nbytes} does not match the {length - c.pos} bytes left in its payload'
     )
   if header[2] != nbytes:
     _wrong_length(header, nbytes)
@@ -263,24 +278,52 @@ class ExtHook:
 
   ``payload_bytes`` (the bytes inside extension records) tells the caller how
   much of the input was array data, which decides how it looks for chunked
-  arrays (see ``msgpack_codec``). The fast path is inlined: this runs once per
-  array.
+  arrays (see ``msgpack_codec``). ``hook`` is the function given to msgpack: a
+  closure whose fast path (a header seen before) is inlined, since it runs once
+  per array -- for 5,000 small arrays its cost is most of a decode.
   """
 
-  __slots__ = ('payload_bytes',)
+  __slots__ = ('_total', 'hook')
 
   def __init__(self):
-    self.payload_bytes = 0
+    total = self._total = [0]
+    known_get, probe, ndarray = _known.get, _PROBE, np.ndarray
+    # The last header that matched: (payload length, header, shape, dtype, header length,
+    # element count of a 1-D shape, else -1). Consecutive arrays of a tree mostly share one.
+    last = [(-1, b'', (), None, 0, -1)]
+    frombuffer = np.frombuffer  # a 1-D view is made a little faster this way
+
+    def hook(code: int, data: bytes):
+      n = len(data)
+      total[0] += n
+      if code == EXT_ARRAY:
+        size, header, shape, dtype, start, count = last[0]
+        if n == size and data.startswith(header):
+          if count >= 0:
+            return frombuffer(data, dtype, count, start)
+          return ndarray(shape, dtype, data, start)
+        for header, shape, dtype in known_get((n, data[:probe]), ()):
+          if data.startswith(header):
+            count = shape[0] if len(shape) == 1 else -1
+            last[0] = (n, header, shape, dtype, len(header), count)
+            return ndarray(shape, dtype, data, len(header))
+        return decode_array(data)
+      if code == EXT_SCALAR:
+        return decode_array(data, scalar=True)
+      if code == EXT_COMPLEX:
+        return decode_complex(data)
+      raise MsgpackDecodeError(f'unknown msgpack extension type {code}')
+
+    self.hook = hook
+
+  @property
+  def payload_bytes(self) -> int:
+    """The bytes of all extension payloads decoded so far."""
+    return self._total[0]
+
+  def count_payload(self, size: int) -> None:
+    """Counts a payload decoded elsewhere (``view_decode``)."""
+    self._total[0] += size
 
   def __call__(self, code: int, data: bytes):
-    self.payload_bytes += len(data)
-    if code == EXT_ARRAY:
-      for header, shape, dtype in _known.get((len(data), data[:_PROBE]), ()):
-        if data.startswith(header):
-          return np.ndarray(shape, dtype, data, len(header))
-      return decode_array(data)
-    if code == EXT_SCALAR:
-      return decode_array(data, scalar=True)
-    if code == EXT_COMPLEX:
-      return decode_complex(data)
-    raise MsgpackDecodeError(f'unknown msgpack extension type {code}')
+    return self.hook(code, data)

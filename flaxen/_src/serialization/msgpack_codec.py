@@ -16,9 +16,10 @@ scalars (``np.generic``, including ``np.float64``) -> ext 3, ``complex`` -> ext
 container could not be decoded again. Arrays above ``MAX_CHUNK_SIZE`` bytes are
 written in chunked form (see ``chunking``) wherever they appear.
 
-Decoding uses msgpack's C unpacker, whose length limits are derived from the
-input size, with one hook that decodes the extension payloads
-(``array_decode``). Map keys may be any scalar msgpack writes (``1``, ``None``,
+Decoding of a large ``bytes`` input first tries ``view_decode`` (arrays as views
+of the input, no copies); otherwise, and whenever that path declines, msgpack's
+C unpacker decodes, its length limits derived from the input size, with one
+hook that decodes the extension payloads (``array_decode``). Map keys may be any scalar msgpack writes (``1``, ``None``,
 ...), as in the reference. No hook runs per map. Chunked arrays are found
 afterwards, by the cheaper of two means: when nearly all of the input is array
 payload (few containers), by walking the decoded containers
@@ -38,7 +39,7 @@ import numpy as np
 
 from flaxen._src.errors.serialization import MsgpackDecodeError
 from flaxen._src.public import set_module
-from flaxen._src.serialization import array_codec, array_decode, chunking
+from flaxen._src.serialization import array_codec, array_decode, chunking, view_decode
 
 # msgpack's own types (Timestamp decodes from ext -1, as in the reference, so it encodes back)
 _NATIVE = frozenset(
@@ -159,12 +160,20 @@ def encode_pieces(tree: Any) -> list:
   w = _Writer()
   pieces, leaf, key = w.pieces, w.leaf, w.key
   map_header, array_header = array_codec.map_header, array_codec.array_header
+  # The common leaf, inlined: a small native-order array (numpy, or jax fetched to the host).
+  kinds, keys, asarray, prefix = _KIND.get, _KEY_CACHE.get, np.asarray, array_codec.record_prefix
+  small = min(array_codec.SMALL_PAYLOAD, chunking.MAX_CHUNK_SIZE)
   parents: list = []  # (iterator, yields (key, value) pairs) of unfinished containers
   current, is_map = iter((tree,)), False
   while True:
     for item in current:
       if is_map:
-        key(item[0])
+        k = item[0]
+        packed = keys(k) if type(k) is str else None
+        if packed is None:
+          key(k)
+        else:
+          pieces.append(packed)
         item = item[1]
       t = type(item)
       if t is dict:
@@ -177,6 +186,16 @@ def encode_pieces(tree: Any) -> list:
         parents.append((current, is_map))
         current, is_map = iter(item), False
         break
+      kind = kinds(t)
+      if kind is _JAX_ARRAY or kind is _ARRAY:
+        try:
+          arr = asarray(item)
+        except TypeError:
+          arr = None  # leaf() raises the explanatory error
+        if arr is not None and arr.nbytes <= small and arr.dtype.isnative:
+          pieces.append(prefix(arr.shape, arr.dtype, array_codec.EXT_ARRAY))
+          pieces.append(arr.tobytes())
+          continue
       leaf(item)
     else:  # the current container is done
       if not parents:
@@ -263,12 +282,16 @@ def msgpack_restore(encoded_pytree: bytes) -> Any:
   """
   data = as_byte_buffer(encoded_pytree)
   hook = array_decode.ExtHook()
-  try:
-    tree = msgpack.unpackb(data, ext_hook=hook, raw=False, strict_map_key=False)
-  except MsgpackDecodeError:
-    raise
-  except (ValueError, TypeError, KeyError, IndexError, OverflowError, msgpack.UnpackException) as e:
-    raise MsgpackDecodeError(f'invalid msgpack data: {type(e).__name__}: {e}') from e
+  tree = view_decode.decode_views(data, hook)  # large inputs: arrays as views, no copies
+  if tree is None:
+    hook = array_decode.ExtHook()
+    try:
+      tree = msgpack.unpackb(data, ext_hook=hook.hook, raw=False, strict_map_key=False)
+    except MsgpackDecodeError:
+      raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError,
+            msgpack.UnpackException) as e:
+      raise MsgpackDecodeError(f'invalid msgpack data: {type(e).__name__}: {e}') from e
   size = memoryview(data).nbytes
   if (size - hook.payload_bytes) * _WALK_VS_SCAN < size:
     return chunking.reassemble_all(tree)  # few containers: walking them beats scanning the data

@@ -243,21 +243,24 @@ def _dict_to_state(xs: Mapping) -> dict:
 
 def _restore_entries(xs: Mapping, states: Any) -> dict:
   states = _needs_mapping(states, 'dict')
-  absent = [str(k) for k in xs if str(k) not in states]
-  if absent:
+  restored = {}
+  dispatch = _DISPATCH
+  try:
+    for key, value in xs.items():
+      if dispatch.get(type(value), _UNKNOWN) is None:  # a known leaf type: nothing to rebuild
+        restored[key] = states[key if type(key) is str else str(key)]
+      else:
+        name = key if type(key) is str else str(key)
+        restored[key] = from_state_dict(value, states[name], name=name)
+  except KeyError:
+    absent = [str(k) for k in xs if str(k) not in states]
+    if not absent:
+      raise  # a KeyError from deeper down: not a missing key of this dict
     raise StateMismatchError(
       'The target dict keys and state dict keys do not match, target dict contains keys '
       f'{_set_text(absent)} which are not present in state dict at path {current_path()}',
       f'missing: {_paths(absent)}; {_FIX}',
-    )
-  restored = {}
-  dispatch = _DISPATCH
-  for key, value in xs.items():
-    name = key if type(key) is str else str(key)
-    if dispatch.get(type(value), _UNKNOWN) is None:  # a known leaf type: nothing to rebuild
-      restored[key] = states[name]
-    else:
-      restored[key] = from_state_dict(value, states[name], name=name)
+    ) from None
   return restored
 
 

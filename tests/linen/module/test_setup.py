@@ -109,3 +109,38 @@ def test_variables_in_setup_and_method_order():
 
   v = M().init(jax.random.PRNGKey(0))
   assert list(v) == ["state", "params"]
+
+
+def test_fields_are_walked_once_when_none_holds_a_module(monkeypatch):
+  # Attaching a module registers the submodules held in its fields; setup would do it
+  # again. When attaching found no Module or container there, setup skips the walk
+  # (it runs for every module of every call, eager or traced).
+  from flaxen._src.linen.module import naming
+
+  walked = []
+  original = naming.register_field_submodules
+
+  def spy(module):
+    walked.append(type(module).__name__)
+    return original(module)
+
+  monkeypatch.setattr(naming, "register_field_submodules", spy)
+
+  class Outer(nn.Module):
+    inner: nn.Module
+
+    @nn.compact
+    def __call__(self, x):
+      return nn.DenseGeneral((2, 1), axis=[-1])(nn.Dense(2)(self.inner(x)))
+
+  model = Outer(nn.Dense(3))
+  variables = model.init(jax.random.key(0), jnp.ones((1, 2)))
+  walked.clear()
+  model.apply(variables, jnp.ones((1, 2)))
+  # Outer holds a Module: walked when attached and in setup; the layers (plain values
+  # and containers only) once each.
+  assert walked.count("Outer") == 2
+  assert walked.count("Dense") == 2
+  assert walked.count("DenseGeneral") == 1
+  assert variables["params"]["inner"]["kernel"].shape == (2, 3)
+  assert variables["params"]["DenseGeneral_0"]["kernel"].shape == (2, 2, 1)

@@ -29,7 +29,7 @@ from jax import lax
 
 from flaxen._src.linen import initializers
 from flaxen._src.linen._layer_utils import BadLayerInput, input_hint, layer_error, layer_message
-from flaxen._src.linen.dtypes import promote_dtype
+from flaxen._src.linen.dtypes import as_array, promote_dtype
 from flaxen._src.linen.linear import conv_utils
 from flaxen._src.linen.linear.dense import default_kernel_init
 from flaxen._src.linen.module.compact import compact, nowrap
@@ -158,7 +158,7 @@ class _Conv(Module):
     """
     kernel_size = kernel_size_tuple(self)
     n = len(kernel_size)
-    inputs = jnp.asarray(inputs)
+    inputs = as_array(inputs)
     batch = BatchFold(self, inputs, n)
     with input_hint(self, batch.problem):
       return self._convolve(batch, batch.fold(inputs), kernel_size)
@@ -216,7 +216,7 @@ class _Conv(Module):
         filter_shape=kernel_size, lhs_dilation=input_dilation, rhs_dilation=kernel_dilation,
         dimension_numbers=dn, precision=self.precision)
     if bias is not None:
-      y += bias.reshape((1,) * (y.ndim - bias.ndim) + bias.shape)
+      y += lax.reshape(bias, (1,) * (y.ndim - bias.ndim) + bias.shape)
     return batch.unfold(y)
 
 
@@ -337,7 +337,7 @@ class ConvTranspose(Module):
       Array of shape ``(*batch, *out_spatial, features)``.
     """
     kernel_size = kernel_size_tuple(self)
-    inputs = jnp.asarray(inputs)
+    inputs = as_array(inputs)
     batch = BatchFold(self, inputs, len(kernel_size))
     with input_hint(self, batch.problem):
       return batch.unfold(self._transpose(batch.fold(inputs), kernel_size))
@@ -369,5 +369,5 @@ class ConvTranspose(Module):
       y = conv_utils.circular_transpose_wrap(y, inputs.shape[1:-1], strides,
                                              self.transpose_kernel)
     if bias is not None:
-      y += jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
+      y += lax.reshape(bias, (1,) * (y.ndim - 1) + (bias.size,))
     return y

@@ -37,7 +37,7 @@ from flaxen._src.linen._layer_utils import (
   reshape_init,
   sorted_axes,
 )
-from flaxen._src.linen.dtypes import promote_dtype
+from flaxen._src.linen.dtypes import as_array, promote_dtype
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
 from flaxen._src.public import set_module
@@ -65,7 +65,7 @@ def pick_dot_general(mdl: Any) -> DotGeneralT:
 
 
 def _as_array(mdl: Any, inputs: Any) -> Array:
-  inputs = jnp.asarray(inputs)
+  inputs = as_array(inputs)
   if inputs.ndim == 0:
     raise layer_error(mdl, TUPLE_INDEX, IndexError,
                       hint=f'{type(mdl).__name__} contracts the last axis of its input, '
@@ -130,7 +130,7 @@ class Dense(Module):
     last = ((inputs.ndim - 1,), (0,))
     y = pick_dot_general(self)(inputs, kernel, (last, ((), ())), precision=self.precision)
     if bias is not None:
-      y += jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
+      y += lax.reshape(bias, (1,) * (y.ndim - 1) + (bias.size,))  # jnp.reshape's primitive
     return y
 
 
@@ -200,7 +200,7 @@ class DenseGeneral(Module):
     features = canonicalize_tuple(self.features)
     raw_batch_dims = canonicalize_tuple(self.batch_dims)
     _check_batch_dims(self, raw_batch_dims)
-    inputs = jnp.asarray(inputs)
+    inputs = as_array(inputs)
     shape, ndim = inputs.shape, inputs.ndim
     axis = sorted_axes(ndim, self.axis)
     batch_dims = sorted_axes(ndim, raw_batch_dims)
@@ -229,5 +229,5 @@ class DenseGeneral(Module):
       # other kept input axis (size 1 there).
       kept = [ax for ax in range(ndim) if ax not in axis]
       bias_shape = tuple(shape[ax] if ax in batch_dims else 1 for ax in kept) + features
-      out += jnp.reshape(bias, bias_shape)
+      out += lax.reshape(bias, bias_shape)
     return out

@@ -22,7 +22,7 @@ import opt_einsum
 
 from flaxen._src.linen import initializers
 from flaxen._src.linen._layer_utils import BadLayerInput, layer_error, layer_message
-from flaxen._src.linen.dtypes import promote_dtype
+from flaxen._src.linen.dtypes import as_array, promote_dtype
 from flaxen._src.linen.linear.dense import default_kernel_init
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.helpers import merge_param
@@ -138,7 +138,7 @@ class Einsum(Module):
       ValueError: for an implicit equation or one without exactly two operands.
     """
     equation = _check_equation(self, merge_param('einsum_str', self.einsum_str, einsum_str))
-    inputs = jnp.asarray(inputs)
+    inputs = as_array(inputs)
     kernel = self.param('kernel', self.kernel_init, self.shape, self.param_dtype)
     bias, broadcast_shape = None, None
     if self.use_bias:

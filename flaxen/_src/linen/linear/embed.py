@@ -15,7 +15,7 @@ import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
 from flaxen._src.linen._layer_utils import input_hint, layer_error
-from flaxen._src.linen.dtypes import promote_dtype
+from flaxen._src.linen.dtypes import as_array, promote_dtype
 from flaxen._src.linen.module.module import Module
 from flaxen._src.public import set_module
 from flaxen._src.typing import Array, Dtype, Initializer, PromoteDtypeFn
@@ -69,7 +69,7 @@ class Embed(Module):
     Raises:
       ValueError: if ``inputs`` is not an integer array.
     """
-    inputs = jnp.asarray(inputs)
+    inputs = as_array(inputs)
     if not jnp.issubdtype(inputs.dtype, jnp.integer):
       raise layer_error(self, 'Input type must be an integer or unsigned integer.',
                         hint=f'got {inputs.dtype}')
@@ -87,7 +87,7 @@ class Embed(Module):
     Returns:
       Array of shape ``(..., num_embeddings)``.
     """
-    query = jnp.asarray(query)
+    query = as_array(query)
     problem = None
     if query.ndim == 0 or query.shape[-1] != self.features:
       problem = f'attend expects a query of shape (..., {self.features}), got {query.shape}'

@@ -25,6 +25,7 @@ from flaxen._src.core.filters import DenyList, Filter, union_filters
 from flaxen._src.core.rng import is_valid_rng
 from flaxen._src.linen.module import interceptors
 from flaxen._src.linen.module.base import ModuleBase, missing_attribute_error
+from flaxen._src.linen.module.naming import may_hold_modules
 from flaxen._src.public import set_module
 from flaxen._src.tree.frozen_dict import FrozenDict
 
@@ -76,7 +77,7 @@ def clone(module: Any, parent: Any, deep: Any, reset_names: bool, updates: dict[
       return got
 
     for k, v in attrs.items():
-      if k != 'parent':
+      if k != 'parent' and may_hold_modules(v):
         attrs[k] = _map_modules(clone_fn, v)
   return type(module)(**attrs)
 

@@ -121,7 +121,8 @@ class Module(ModuleBase):
       state_lib.set_scope(self, parent)
     else:
       raise ValueError('parent must be None, Module or Scope')
-    naming.register_field_submodules(self)
+    if not naming.register_field_submodules(self):
+      state.mark_fields_plain()
     state.mark_initialized()
 
   def __setattr__(self, name: str, val: Any) -> None:

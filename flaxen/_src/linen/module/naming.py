@@ -41,6 +41,20 @@ _CONTAINERS = (list, tuple, dict, FrozenDict)
 _MODULE_OR_CONTAINER = (ModuleBase, list, tuple, dict, FrozenDict)
 
 
+# type -> whether its instances may be a Module or a container (decided once per type:
+# this walk runs for every field of every module attached, eager or traced).
+_MAY_HOLD_MODULES: dict[type, bool] = {}
+
+
+def may_hold_modules(val: Any) -> bool:
+  """Whether ``val`` is a Module or a container (that may hold Modules); cached per type."""
+  kind = type(val)
+  known = _MAY_HOLD_MODULES.get(kind)
+  if known is None:
+    known = _MAY_HOLD_MODULES[kind] = issubclass(kind, _MODULE_OR_CONTAINER)
+  return known
+
+
 def _is_container(x: Any) -> bool:
   return isinstance(x, _CONTAINERS)
 
@@ -49,9 +63,12 @@ def _has_module(x: Any) -> bool:
   if isinstance(x, ModuleBase):
     return True
   if isinstance(x, dict | FrozenDict):
-    return any(_has_module(v) for v in x.values())
-  if isinstance(x, list | tuple):
-    return any(_has_module(v) for v in x)
+    x = x.values()
+  elif not isinstance(x, list | tuple):
+    return False
+  for v in x:
+    if may_hold_modules(v) and _has_module(v):
+      return True
   return False
 
 
@@ -59,8 +76,13 @@ def _is_frozen(x: Any) -> bool:
   """Whether ``freeze_attr(x)`` would return an equal structure (no list/dict inside)."""
   if isinstance(x, list | dict):
     return False
-  if isinstance(x, tuple | FrozenDict):
-    return all(_is_frozen(v) for v in (x.values() if isinstance(x, FrozenDict) else x))
+  if isinstance(x, FrozenDict):
+    x = x.values()
+  elif not isinstance(x, tuple):
+    return True
+  for v in x:
+    if may_hold_modules(v) and not _is_frozen(v):
+      return False
   return True
 
 
@@ -114,14 +136,18 @@ def map_modules_in_tree(fn: Callable[[str, Any], Any], tree: Any) -> Any:
   return _rebuild(tree, (), mapped)
 
 
-def register_submodules(module: Any, name: str, val: Any) -> None:
-  """Stores ``val`` as attribute ``name`` of ``module``, naming/adopting the Modules in it."""
-  if not isinstance(val, _MODULE_OR_CONTAINER):
+def register_submodules(module: Any, name: str, val: Any) -> bool:
+  """Stores ``val`` as attribute ``name`` of ``module``, naming/adopting the Modules in it.
+
+  Returns:
+    Whether ``val`` held a Module.
+  """
+  if not may_hold_modules(val):
     state_lib.set_attribute(module, name, val)
-    return
+    return False
   if not _has_module(val):
     state_lib.set_attribute(module, name, val if _is_frozen(val) else freeze_attr(val))
-    return
+    return False
   root = module.scope.root
   cache = _ADOPTED.get(root)
   if cache is None:
@@ -157,12 +183,21 @@ def register_submodules(module: Any, name: str, val: Any) -> None:
   state_lib.set_attribute(module, name, val)
   for sub in queue:
     sub.__post_init__()
+  return True
 
 
-def register_field_submodules(module: Any) -> None:
-  """Adopts the Modules held in ``module``'s dataclass fields (and freezes container fields)."""
+def register_field_submodules(module: Any) -> bool:
+  """Adopts the Modules held in ``module``'s dataclass fields (and freezes container fields).
+
+  Returns:
+    Whether any field held a Module. If none did, the fields are plain values and
+    frozen containers now, and walking them again would change nothing (fields
+    are never re-assigned).
+  """
   d = module.__dict__
+  found = False
   for field_name in type(module)._flaxen_field_names:
     val = d.get(field_name)
-    if isinstance(val, _MODULE_OR_CONTAINER):
-      register_submodules(module, field_name, val)
+    if may_hold_modules(val) and register_submodules(module, field_name, val):
+      found = True
+  return found

@@ -40,7 +40,8 @@ def try_setup(module: Any, shallow: bool = False) -> None:
     return
   state.enter_setup()
   try:
-    naming.register_field_submodules(module)
+    if not state.fields_plain:
+      naming.register_field_submodules(module)
     if not shallow:
       module.setup()
       names = type(module)._compact_name_scope_methods

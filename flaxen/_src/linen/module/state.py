@@ -14,8 +14,10 @@ Per-instance state:
   dataclass fields and the attributes assigned in ``setup``;
 * ``ModuleState``: how far ``setup`` has run (``SetupState``), what runs now
   (``in_setup``/``in_compact_method``), ``is_initialized``, the auto-name
-  counters (``{class name: next index}``) and ``children`` (``{name: submodule
-  or collection name}``, for the repr and summaries).
+  counters (``{class name: next index}``), ``children`` (``{name: submodule
+  or collection name}``, for the repr and summaries) and ``fields_plain`` (set
+  when attaching found no Module or container in a field, so ``setup`` skips
+  walking the fields a second time).
 
 A lifted transform carries ``export()`` of the state into the transformed clone
 (``setup`` marked ``TRANSFORMED``; children are not carried, so nothing created
@@ -57,6 +59,7 @@ class ModuleState:
     'is_initialized',
     'autoname_cursor',
     'children',
+    'fields_plain',
   )
 
   def __init__(self):
@@ -66,6 +69,7 @@ class ModuleState:
     self.is_initialized = False
     self.autoname_cursor: dict[str, int] = {}
     self.children: dict[str, Any] = {}
+    self.fields_plain = False
 
   # -- per-call flags ------------------------------------------------------
 
@@ -96,6 +100,10 @@ class ModuleState:
   def mark_initialized(self) -> None:
     """The module is attached: from now on its attributes are frozen outside ``setup``."""
     self.is_initialized = True
+
+  def mark_fields_plain(self) -> None:
+    """No dataclass field holds a Module or a container: setup need not walk them again."""
+    self.fields_plain = True
 
   # -- naming --------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
 from flaxen._src.linen._layer_utils import canonicalize_axes
+from flaxen._src.linen.dtypes import as_array
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.helpers import merge_param
 from flaxen._src.linen.module.module import Module
@@ -96,7 +97,7 @@ class BatchNorm(Module):
     """
     use_running_average = merge_param('use_running_average', self.use_running_average,
                                       use_running_average)
-    x = jnp.asarray(x)
+    x = as_array(x)
     feature_axes = canonicalize_axes(x.ndim, self.axis)
     reduction_axes = tuple(i for i in range(x.ndim) if i not in feature_axes)
     feature_shape, _ = feature_layout(self, x.shape, feature_axes)

@@ -21,6 +21,7 @@ from flaxen._src.linen._layer_utils import (
   layer_error,
   layer_message,
 )
+from flaxen._src.linen.dtypes import as_array
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
 from flaxen._src.linen.normalization.stats import affine, layer_stats
@@ -125,7 +126,7 @@ class GroupNorm(Module):
     Returns:
       The normalized array, same shape as ``x``.
     """
-    x = jnp.asarray(x)
+    x = as_array(x)
     axes = _group_reduction_axes(self, x.ndim)
     channels = x.shape[-1]
     groups = _num_groups(self, channels)
@@ -194,7 +195,7 @@ class InstanceNorm(Module):
     Returns:
       The normalized array, same shape as ``x``.
     """
-    x = jnp.asarray(x)
+    x = as_array(x)
     feature_axes = canonicalize_axes(x.ndim, self.feature_axes)
     if 0 in feature_axes:
       raise layer_error(self, 'The channel axes cannot include the leading dimension as this '

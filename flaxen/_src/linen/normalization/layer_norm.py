@@ -13,6 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from flaxen._src.linen import initializers
+from flaxen._src.linen.dtypes import as_array
 from flaxen._src.linen.module.compact import compact
 from flaxen._src.linen.module.module import Module
 from flaxen._src.linen.normalization.stats import affine, layer_stats
@@ -75,7 +76,7 @@ class LayerNorm(Module):
     Returns:
       The normalized array, same shape as ``x``.
     """
-    x = jnp.asarray(x)
+    x = as_array(x)
     mean, var = layer_stats(self, x, self.reduction_axes, mask=mask)
     return affine(self, x, mean, var, reduction_axes=self.reduction_axes,
                   feature_axes=self.feature_axes)
@@ -130,7 +131,7 @@ class RMSNorm(Module):
     Returns:
       The normalized array, same shape as ``x``.
     """
-    x = jnp.asarray(x)
+    x = as_array(x)
     mean, var = layer_stats(self, x, self.reduction_axes, use_mean=False, mask=mask)
     return affine(self, x, mean, var, reduction_axes=self.reduction_axes,
                   feature_axes=self.feature_axes, use_bias=False)

@@ -34,10 +34,11 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from flaxen._src.linen._layer_utils import canonicalize_axes, check_axes_index
-from flaxen._src.linen.dtypes import canonicalize_dtype
+from flaxen._src.linen.dtypes import as_array, canonicalize_dtype, cast
 from flaxen._src.typing import Array, Axes, Dtype
 
 _FROM_LAYER: Any = object()  # "read this setting from the layer"
@@ -50,9 +51,20 @@ def abs_sq(x: Array) -> Array:
   return lax.square(lax.real(x)) + lax.square(lax.imag(x))
 
 
+_F32 = np.dtype(np.float32)
+
+
 def _working_dtype(x: Array, dtype: Dtype | None, force_float32: bool) -> Any:
-  chosen = jnp.result_type(x) if dtype is None else dtype
-  return jnp.promote_types(chosen, jnp.float32) if force_float32 else chosen
+  chosen: Any
+  if dtype is None:
+    chosen = x.dtype if isinstance(x, jax.Array) else jnp.result_type(x)
+  else:
+    chosen = dtype
+  if not force_float32:
+    return chosen
+  if chosen is _F32:  # float32 with float32 is float32 in every promotion mode
+    return chosen
+  return jnp.promote_types(chosen, jnp.float32)
 
 
 class _Averager:
@@ -105,7 +117,7 @@ def compute_stats(x: Array, axes: Axes, *, dtype: Dtype | None, axis_name: str |
     ``(mean, var)``, both with the reduced axes removed.
   """
   work = _working_dtype(x, dtype, force_float32_reductions)
-  x = x.astype(work) if isinstance(x, jax.Array) else jnp.asarray(x, work)
+  x = cast(x, work)
   avg = _Averager(canonicalize_axes(x.ndim, axes), mask, axis_name, axis_index_groups)
   if not use_mean:
     var = avg.one(abs_sq(x))
@@ -125,7 +137,7 @@ def layer_stats(mdl: Any, x: Array, axes: Axes, *, use_mean: bool = True,
   ``axis_name`` overrides ``mdl.axis_name`` (BatchNorm passes ``None`` while
   initializing, so ``init`` works outside ``pmap``).
   """
-  x = jnp.asarray(x)
+  x = as_array(x)
   check_axes_index(mdl, x.shape, canonicalize_axes(x.ndim, axes), 'the reduction axes')
   return compute_stats(
     x, axes, dtype=mdl.dtype,
@@ -151,9 +163,9 @@ def feature_layout(mdl: Any, shape: Sequence[int], feature_axes: Sequence[int]
 
 def _affine_param(mdl: Any, name: str, init: Any, param_shape: tuple[int, ...],
                   full_shape: tuple[int, ...]) -> Array:
-  value = mdl.param(name, init, param_shape, mdl.param_dtype).reshape(full_shape)
+  value = lax.reshape(mdl.param(name, init, param_shape, mdl.param_dtype), full_shape)
   if not mdl.force_float32_reductions:
-    value = jnp.asarray(value, mdl.param_dtype)
+    value = cast(value, mdl.param_dtype)
   return value
 
 
@@ -188,7 +200,7 @@ def affine(mdl: Any, x: Array, mean: Array, var: Array, *, reduction_axes: Axes,
     bias = _affine_param(mdl, 'bias', mdl.bias_init, param_shape, full_shape)
     y = y + bias
     used.append(bias)
-  return jnp.asarray(y, canonicalize_dtype(*used, dtype=mdl.dtype))
+  return cast(y, canonicalize_dtype(*used, dtype=mdl.dtype))
 
 
 def l2_normalize(x: Array, axis: Axes | None = None, eps: float = 1e-12) -> Array:
