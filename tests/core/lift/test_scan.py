@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from flaxen.core import apply, init, lift, meta
+from flaxen.core import apply, init, lift
 
 
 def dense(scope, x):
@@ -106,35 +106,10 @@ def test_kwargs_are_broadcast_and_single_trace_mode():
   assert float(c) == 6.0 and len(traces) == 1
 
 
-class _Averaged(meta.AxisMetadata):
-  """A box stored without the scanned axis: remove_axis broadcasts, add_axis averages."""
-
-  def __init__(self, value):
-    self.value = value
-
-  def unbox(self):
-    return self.value
-
-  def replace_boxed(self, val):
-    return _Averaged(val)
-
-  def add_axis(self, index, params):
-    return _Averaged(jnp.mean(self.value, axis=index))
-
-  def remove_axis(self, index, params):
-    shape = list(jnp.shape(self.value))
-    shape.insert(index, params['axis_size'])
-    return _Averaged(jnp.broadcast_to(self.value, shape))
-
-
-jax.tree_util.register_pytree_node(_Averaged, lambda b: ((b.value,), None),
-                                   lambda _, c: _Averaged(*c))
-
-
-def test_remove_axis_runs_before_the_length_is_found():
+def test_remove_axis_runs_before_the_length_is_found(averaged_box):
   # as in the reference: boxes get their axis back (remove_axis) before the length is found
   def body(scope, c, x):
-    v = scope.variable('aux', 'v', lambda: _Averaged(jnp.ones(())), unbox=False)
+    v = scope.variable('aux', 'v', lambda: averaged_box(jnp.ones(())), unbox=False)
     assert v.value.value.shape == ()
     return c + v.value.value, x
 
