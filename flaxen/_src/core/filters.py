@@ -135,13 +135,11 @@ def filter_to_set(x: Filter) -> set[str]:
   if x is True or isinstance(x, DenyList):
     raise InfiniteFilterError(
       f'Infinite set: the filter {x!r} matches all names but a finite few, it has no set form.')
-  if x is False:
-    return set()
-  if isinstance(x, str):
+  if isinstance(x, str):  # one name (a str is also a Collection of characters)
     return {x}
-  if isinstance(x, Collection):
-    return set(x)
-  raise errors.InvalidFilterError(x)
+  if not (x is False or isinstance(x, Collection)):
+    raise errors.InvalidFilterError(x)
+  return set() if x is False else set(x)
 
 
 def _normal(x: Filter) -> bool | frozenset[str] | DenyList:
