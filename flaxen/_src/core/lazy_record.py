@@ -48,82 +48,16 @@ from jax import lax
 from flaxen._src.core.param_shape import abstract_init, draws_no_key
 from flaxen._src.core.rng import LazyRng
 
-RECORDER: contextvars.ContextVar[Any] = contextvars.ContextVar('flaxen_lazy_recorder', default=None)
-"""The active recorder: this file's ``Recorder``, or ``lift.scan_init``'s (same two methods)."""
-
-PRECREATED: contextvars.ContextVar[frozenset | None] = contextvars.ContextVar(
-  'flaxen_precreated_params', default=None
+RECORDER: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
+  'flaxen_lazy_recorder', default=None
 )
-"""``(scope path, name)`` of parameters created ahead of the code that declares them
-(``lift.scan_init``): ``Scope.param`` finds them existing, and still counts their draw."""
-
-
-SESSION = '_flaxen_init_session'
-"""Scope flag of an ``init`` whose output is not returned (``Module.init``, ``lazy_init``):
-its ``InitSession``. Only then may ``lift.scan_init`` create scanned parameters before the
-loop (see there)."""
-
-
-class InitSession:
-  """Whether an ``init`` created parameters before a loop, and wrote anything after that.
-
-  Creating the parameters before the loop gives the very same parameters, but the loop
-  is then another XLA program, whose forward values may differ in the last bits from
-  those of the loop that creates them. Those values are not returned by such an
-  ``init``; they could still reach a variable written after the loop (a ``sow``, a state
-  update, a variable or parameter initialized from an activation). So after the first
-  such loop (``used``) any write other than a parameter from one of JAX's initializers on
-  static arguments marks the session ``tainted``, and the caller runs ``init`` again
-  without the shortcut.
-  """
-
-  __slots__ = ('used', 'tainted')
-
-  def __init__(self):
-    self.used = False
-    self.tainted = False
-
-  def wrote(self) -> None:
-    """A variable was written (created, updated or sown)."""
-    if self.used:
-      self.tainted = True
-
-  def created(self, init_fn: Any, init_args: tuple, init_kwargs: dict) -> None:
-    """A parameter was created with ``init_fn(key, *init_args, **init_kwargs)``."""
-    if self.used and not _from_settings_only(init_fn, init_args, init_kwargs):
-      self.tainted = True
-
-
-def _from_settings_only(init_fn: Any, init_args: tuple, init_kwargs: dict) -> bool:
-  """One of JAX's initializers, with no array in its arguments or its builder's settings."""
-  if not deferrable(init_fn):
-    return False
-  while getattr(type(init_fn), 'flaxen_init_wrapper', False):
-    init_fn = init_fn.init_fn
-  cells = [c.cell_contents for c in init_fn.__closure__ or ()]
-  leaves = jax.tree_util.tree_leaves((init_args, init_kwargs, cells))
-  return not any(isinstance(x, jax.Array | np.ndarray) for x in leaves)
-
-
-def output_unused(call: Any) -> Any:
-  """Runs ``call(flags)`` for an ``init`` whose output is dropped (see ``InitSession``).
-
-  ``call`` gets the scope flags to use; if the session ends tainted, it runs again
-  with none (no parameter is then created ahead of its loop).
-  """
-  session = InitSession()
-  out = call({SESSION: session})
-  if session.used and session.tainted:
-    out = call(None)
-  return out
 
 
 class NotRecordable(BaseException):  # noqa: N818 - a control-flow signal, not an error
   """The record pass met something it cannot express (see module docstring)."""
 
 
-def has_tracer(tree: Any) -> bool:
-  """Whether a leaf of ``tree`` is a JAX tracer."""
+def _has_tracer(tree: Any) -> bool:
   return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(tree))
 
 
@@ -133,14 +67,14 @@ _JAX_INITIALIZERS = frozenset(
 )
 
 
-def deferrable(init_fn: Any) -> bool:
+def _deferrable(init_fn: Any) -> bool:
   """Whether ``init_fn`` may be called later with the same result (see module docstring)."""
   while getattr(type(init_fn), 'flaxen_init_wrapper', False):
     init_fn = init_fn.init_fn
   if not isinstance(init_fn, types.FunctionType) or init_fn.__module__ not in _JAX_INITIALIZERS:
     return False
   cells = init_fn.__closure__ or ()
-  return not has_tracer([c.cell_contents for c in cells])
+  return not _has_tracer([c.cell_contents for c in cells])
 
 
 def _call_now(key: LazyRng, init_fn: Any, init_args: tuple, init_kwargs: dict) -> Any:
@@ -163,15 +97,13 @@ class Recorder:
     self.failed = True
     return NotRecordable(why)
 
-  def param(self, key: LazyRng, init_fn: Any, init_args: tuple, init_kwargs: dict,
-            scope: Any = None, name: str | None = None) -> Any:
+  def param(self, key: LazyRng, init_fn: Any, init_args: tuple, init_kwargs: dict) -> Any:
     """Notes a parameter and returns its placeholder (zeros of the initializer's output)."""
-    del scope, name
-    if has_tracer(key.rng) or has_tracer((init_args, init_kwargs)):
+    if _has_tracer(key.rng) or _has_tracer((init_args, init_kwargs)):
       raise self.fail('a key or an initializer argument is traced')
-    if not deferrable(init_fn):
+    if not _deferrable(init_fn):
       value = _call_now(key, init_fn, init_args, init_kwargs)
-      if has_tracer(value):
+      if _has_tracer(value):
         raise self.fail('an initializer computed its value from a traced one')
       return value
     abstract = abstract_init(init_fn, init_args, init_kwargs, key.rng)
@@ -200,7 +132,7 @@ class Recorder:
     """Evaluates a variable's initializer now; it must not need a traced value."""
     with jax.ensure_compile_time_eval():
       value = init_fn(*init_args, **init_kwargs)
-    if has_tracer(value):
+    if _has_tracer(value):
       raise self.fail('a variable is initialized from a traced value')
     return value
 
@@ -212,7 +144,7 @@ class Recorder:
       where = self.placeholders.get(id(leaf)) if isinstance(leaf, jax.core.Tracer) else None
       if where is not None:
         slots.append(where)
-      elif has_tracer(leaf):
+      elif _has_tracer(leaf):
         raise self.fail('a variable holds a value computed in the abstract pass')
       else:
         slots.append((None, leaf))
@@ -225,7 +157,7 @@ class Recorder:
     for init_fn, init_args, init_kwargs, key in self.calls:
       rng = key.rng if draws_no_key(init_fn) else key.as_jax_rng()
       value = init_fn(rng, *init_args, **init_kwargs)
-      if has_tracer(value):
+      if _has_tracer(value):
         raise self.fail('an initializer returned a traced value')
       made.append(jax.tree_util.tree_leaves(value))
     return made

@@ -359,7 +359,10 @@ class Scope:
 
   def get_variable(self, col: str, name: str, default: Any = None) -> Any:
     """The value of ``col/name``, or ``default`` if it does not exist."""
-    return self._collection(col).get(name, default)
+    variables = self._collection(col)
+    if name in variables:
+      return variables[name]
+    return default
 
   def put_variable(self, col: str, name: str, value: Any) -> None:
     """Sets ``col/name`` to ``value``.
@@ -369,12 +372,6 @@ class Scope:
       JaxTransformError: ``value`` holds a tracer of a raw JAX transform applied
         after this scope was made (it would leak; module docstring).
     """
-    self._store(col, name, value)
-    session = self.flags.get(lazy_record.SESSION)
-    if session is not None:
-      session.wrote()
-
-  def _store(self, col: str, name: str, value: Any) -> None:
     self._check_valid()
     if not self.is_mutable_collection(col):
       raise errors.ModifyScopeVariableError(col, name, self.path_text)
@@ -441,21 +438,14 @@ class Scope:
         raise self._missing('params', name, errors.ScopeParamNotFoundError, name)
       recorder = lazy_record.RECORDER.get()
       if recorder is not None:  # lazy_init's record pass: note the call, hand out zeros
-        created = recorder.param(self._next_draw('params'), init_fn, init_args, init_kwargs,
-                                 self, name)
+        created = recorder.param(self._next_draw('params'), init_fn, init_args, init_kwargs)
       elif draws_no_key(init_fn):  # the draw counts; its key would be ignored
         created = init_fn(self._next_draw('params').rng, *init_args, **init_kwargs)
       else:
         created = init_fn(self._next_draw('params').as_jax_rng(), *init_args, **init_kwargs)
-      session = self.flags.get(lazy_record.SESSION)
-      if session is not None:
-        session.created(init_fn, init_args, init_kwargs)
-      self._store('params', name, created)
+      self.put_variable('params', name, created)
       return meta.unbox(created) if unbox else created
     value = stored[name]
-    ahead = lazy_record.PRECREATED.get()
-    if ahead is not None and (self.path, name) in ahead:
-      self._next_draw('params')  # created before the loop; the draw is this call's
     check_param_shape(self.path_text, name, value, init_fn, init_args, init_kwargs)
     return meta.unbox(value) if unbox else value
 

@@ -287,4 +287,4 @@ def _commit(roots: Sequence[Scope], out_groups_t: Any) -> None:
         if not scope.is_mutable_collection(col):
           continue  # e.g. scan hands back its read-only broadcast collections
         for var_name, value in collection.items():
-          scope._store(col, var_name, value)  # written inside already (and counted there)
+          scope.put_variable(col, var_name, value)

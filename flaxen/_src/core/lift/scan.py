@@ -22,8 +22,7 @@ from typing import Any
 import jax
 
 from flaxen._src.core import meta
-from flaxen._src.core.filters import DenyList, in_filter
-from flaxen._src.core.lift import scan_init
+from flaxen._src.core.filters import DenyList
 from flaxen._src.core.lift.axes import (
   broadcast,
   check_axis,
@@ -124,7 +123,6 @@ def scan(
 
   def inner(scope_fn, repack_fn, variable_groups, rng_groups, init, *args, **kwargs):
     paths = scope_fn.root_paths
-    owner = object()  # this call's identity for scan_init
     broadcast_vars, carry_vars = variable_groups[0], variable_groups[1]
     # boxes drop the scanned axis from their metadata first (as the reference does), so the
     # length and the axis check see the values as remove_axis left them
@@ -141,7 +139,6 @@ def scan(
 
     def body(broadcast_vars, carry, scan_groups, rng_groups, xs):
       carry_vars, c = carry
-      scan_init.register_keys(owner, rng_groups)
       groups = (broadcast_vars, carry_vars) + tuple(scan_groups)
       if data_transform is not None:
         groups, rng_groups = data_transform(groups, rng_groups)
@@ -162,7 +159,6 @@ def scan(
       unroll=unroll,
       check_constancy_invariants=check_constancy_invariants,
       _split_transpose=_split_transpose,
-      prepare=_params_planner(owner, scope_fn.roots, scan_vars),
     )
     broadcast_vars, (carry_vars, c), (ys, scan_out) = scan_fn(
       broadcast_vars, (carry_vars, init), scan_vars, rng_groups, args
@@ -171,23 +167,6 @@ def scan(
       meta.add_axis(g, ax, metadata_params) for g, ax in zip(scan_out, out_var_axes)
     )
     return (c, ys), (broadcast_vars, carry_vars) + scan_out
-
-  def _params_planner(owner, roots, scan_vars):
-    """``scan_init``'s planner when the scanned ``params`` are about to be created, else None."""
-    if data_transform is not None:
-      return None
-    filters = (variable_broadcast, variable_carry) + in_groups
-    i = next((i for i, f in enumerate(filters) if in_filter(f, 'params')), None)
-    if i is None:
-      return None
-    g = i - 2
-    if g < 0 or in_groups != out_groups or in_var_axes[g] != 0 or out_var_axes[g] != 0:
-      return None  # not scanned, In/Out markers, or another axis: the loop creates them
-    if not all(root.is_mutable_collection('params') for root in roots):
-      return None
-    if any(cols.get('params') for cols in scan_vars[g]):
-      return None  # some exist: the loop reads them
-    return scan_init.planner(owner, roots, g)
 
   return pack(
     inner,

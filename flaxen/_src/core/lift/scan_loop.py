@@ -22,7 +22,6 @@ during it (the reference behaves the same way; see the golden RNG rule 7).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -79,14 +78,8 @@ def scan(
   unroll: int | bool = 1,
   check_constancy_invariants: bool = True,
   _split_transpose: bool = False,
-  prepare: Callable[..., Any] | None = None,
 ) -> Callable[..., Any]:
   """See the module docstring.
-
-  ``prepare(trace_once, xs) -> (xs, context)``, when given, runs after the
-  constant pass: it may trace the body once more (``trace_once()``, abstract)
-  and replace the scanned inputs; the loop then runs inside ``context``
-  (``scan_init`` creates the scanned parameters this way).
 
   Returns:
     ``scan_fn(broadcast_in, init, *args) -> (broadcast_out, carry, ys)``.
@@ -111,15 +104,11 @@ def scan(
     else:
       constants_out = None
 
-    context = contextlib.nullcontext()
-    if prepare is not None:
-      xs, context = prepare(lambda: _trace_once(body, broadcast_in, init, xs), xs)
     kwargs = {'_split_transpose': True} if _split_transpose else {}
-    with context:
-      c, ys = jax.lax.scan(
-        lambda c, x: body(broadcast_in, c, x), init, xs, length=length, reverse=reverse,
-        unroll=unroll, **kwargs
-      )
+    c, ys = jax.lax.scan(
+      lambda c, x: body(broadcast_in, c, x), init, xs, length=length, reverse=reverse,
+      unroll=unroll, **kwargs
+    )
     ys = _map_prefix(_from_front, out_axes, ys)
     if constants_out is not None:
       ys = _map_prefix(
@@ -130,28 +119,13 @@ def scan(
   return scan_fn
 
 
-def tainted_outputs(jaxpr: Any, tainted_inputs: list[bool]) -> list[bool]:
+def _tainted_outputs(jaxpr: Any, tainted_inputs: list[bool]) -> list[bool]:
   """Which outputs depend on a tainted input (an equation is treated as a whole)."""
   tainted = {v for v, t in zip(jaxpr.invars, tainted_inputs) if t}
   for eqn in jaxpr.eqns:
     if any(not isinstance(v, jax_core.Literal) and v in tainted for v in eqn.invars):
       tainted.update(eqn.outvars)
   return [not isinstance(v, jax_core.Literal) and v in tainted for v in jaxpr.outvars]
-
-
-def _trace_once(body, broadcast_in, init, xs) -> tuple:
-  """Traces ``body`` on one abstract slice of ``xs``; nothing is computed.
-
-  Returns:
-    ``(closed jaxpr, output shapes, number of broadcast leaves, number of carry leaves)``;
-    the jaxpr's inputs are the leaves of ``(broadcast_in, init, xs)``, its outputs those of
-    ``(carry, ys)``.
-  """
-  slices = jax.tree_util.tree_map(lambda x: _as_sds(_slice_aval(x)), xs)
-  closed, out_shape = jax.make_jaxpr(lambda b, c, x: body(b, c, x), return_shape=True)(
-    broadcast_in, init, slices)
-  count = lambda t: len(jax.tree_util.tree_leaves(t))
-  return closed, out_shape, count(broadcast_in), count(init)
 
 
 def _constant_pass(body, broadcast_in, init, xs):
@@ -165,7 +139,7 @@ def _constant_pass(body, broadcast_in, init, xs):
   n_in = len(closed.jaxpr.invars)
   n_const = len(closed.consts)
   tainted_in = [False] * (n_const + n_b) + [True] * (n_in - n_b)
-  tainted = tainted_outputs(jaxpr, tainted_in)
+  tainted = _tainted_outputs(jaxpr, tainted_in)
   out_tree = jax.tree_util.tree_structure(out_shape)
   if any(tainted):
     marks = jax.tree_util.tree_unflatten(out_tree, tainted)

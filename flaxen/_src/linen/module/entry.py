@@ -21,7 +21,6 @@ from typing import Any
 
 from flaxen._src import errors
 from flaxen._src.core import entry as core_entry
-from flaxen._src.core import lazy_record
 from flaxen._src.core.filters import DenyList, Filter, union_filters
 from flaxen._src.core.rng import is_valid_rng
 from flaxen._src.linen.module import interceptors
@@ -185,13 +184,12 @@ def apply(fn: Callable[..., Any], module: Any, mutable: Filter = False,
 @set_module('flaxen.linen')
 def init_with_output(fn: Callable[..., Any], module: Any,
                      mutable: Filter = DenyList('intermediates'),
-                     capture_intermediates: bool | Callable[[Any, str], bool] = False,
-                     _flags: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+                     capture_intermediates: bool | Callable[[Any, str], bool] = False
+                     ) -> Callable[..., Any]:
   """Functionalizes ``fn(module, *args)`` for init: ``(rngs, *args) -> (out, variables)``."""
   return core_entry.init(
     _scope_fn(fn, module, capture_intermediates),
     mutable=_capture_mutable(mutable, capture_intermediates),
-    flags=_flags,
   )
 
 
@@ -199,11 +197,11 @@ def init_with_output(fn: Callable[..., Any], module: Any,
 def init(fn: Callable[..., Any], module: Any, mutable: Filter = DenyList('intermediates'),
          capture_intermediates: bool | Callable[[Any, str], bool] = False) -> Callable[..., Any]:
   """Functionalizes ``fn(module, *args)`` for init: ``(rngs, *args) -> variables``."""
+  init_fn = init_with_output(fn, module, mutable, capture_intermediates)
 
-  @functools.wraps(fn)
+  @functools.wraps(init_fn)
   def wrapper(*args, **kwargs):
-    return lazy_record.output_unused(lambda flags: init_with_output(
-      fn, module, mutable, capture_intermediates, flags)(*args, **kwargs)[1])
+    return init_fn(*args, **kwargs)[1]
 
   return wrapper
 
@@ -216,23 +214,18 @@ def apply_method(module, variables, args, kwargs, rngs, method, mutable, capture
   )
 
 
-def init_with_output_method(module, rngs, args, kwargs, method, mutable, capture, flags=None):
+def init_with_output_method(module, rngs, args, kwargs, method, mutable, capture):
   if not isinstance(rngs, Mapping):
     rngs = _check_rngs(module, rngs)
   fn = resolve_method(module, method)
-  return init_with_output(fn, module, mutable=mutable, capture_intermediates=capture,
-                          _flags=flags)(rngs, *args, **kwargs)
-
-
-def init_method(module, rngs, args, kwargs, method, mutable, capture):
-  """``Module.init``: the variables only (so the output may be computed another way)."""
-  return lazy_record.output_unused(lambda flags: init_with_output_method(
-    module, rngs, args, kwargs, method, mutable, capture, flags)[1])
+  return init_with_output(fn, module, mutable=mutable, capture_intermediates=capture)(
+    rngs, *args, **kwargs
+  )
 
 
 def lazy_init_method(module, rngs, args, kwargs, method, mutable):
   def lazy_wrapper(rngs, *args, **kwargs):
-    return init_method(module, rngs, args, kwargs, method, mutable, False)
+    return init_with_output_method(module, rngs, args, kwargs, method, mutable, False)[1]
 
   from flaxen._src.core.partial_eval import lazy_init
 

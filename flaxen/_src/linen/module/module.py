@@ -292,7 +292,9 @@ class Module(ModuleBase):
            capture_intermediates: bool | Callable[..., bool] = False, **kwargs: Any) -> Any:
     """Initializes the variables by running ``method`` (default ``__call__``)."""
     entry.module_checks(self)
-    return entry.init_method(self, rngs, args, kwargs, method, mutable, capture_intermediates)
+    return entry.init_with_output_method(
+      self, rngs, args, kwargs, method, mutable, capture_intermediates
+    )[1]
 
   @traceback_util.api_boundary
   def init_with_output(self, rngs: Any, *args: Any, method: Any = None,
