@@ -1,5 +1,6 @@
 """flaxen.typing: the type aliases and small shared types of the public API (re-exports)."""
 
+from flaxen._src.tree.frozen_dict import FrozenDict as FrozenDict
 from flaxen._src.typing import HA as HA
 from flaxen._src.typing import HB as HB
 from flaxen._src.typing import MISSING as MISSING

@@ -115,3 +115,33 @@ def test_reference_module_names(module):
   mod = importlib.import_module(module)
   missing = [n for n in REFERENCE_NAMES[module] if not hasattr(mod, n)]
   assert not missing, f'{module} lacks {missing}'
+
+
+def test_incidental_reference_names_are_the_same_objects():
+  # names the reference's modules happen to expose (imports of jax names, aliases, the config
+  # object, ids): client code imports them from there, so they are the same objects here
+  import jax
+  from jax.experimental.array_serialization import serialization as jax_ser
+
+  from flaxen import config, ids
+  from flaxen import typing as ftyping
+  from flaxen.core import FrozenDict, meta, scope, spmd
+  from flaxen.linen import linear, module, transforms
+  from flaxen.training import checkpoints, orbax_utils
+
+  assert spmd.PartitionSpec is jax.sharding.PartitionSpec
+  assert spmd.NamedSharding is jax.sharding.NamedSharding
+  assert spmd.Format is jax.experimental.layout.Format
+  assert linear.eval_shape is jax.eval_shape and linear.ShapedArray is jax.core.ShapedArray
+  assert meta.TAxisMetadata.__bound__.__forward_arg__ == 'AxisMetadata'
+  assert checkpoints.GlobalAsyncCheckpointManager is jax_ser.GlobalAsyncCheckpointManager
+  assert checkpoints.get_tensorstore_spec.func is jax_ser.get_tensorstore_spec.func
+  assert checkpoints.PyTree is checkpoints.MultiprocessArrayType is orbax_utils.PyTree
+  assert ftyping.FrozenDict is FrozenDict
+  assert scope.config is module.config is config
+  assert scope.uuid is module.uuid is ids.uuid
+  assert module.FlaxId is transforms.FlaxId is ids.FlaxId
+  # what they are for
+  spec = linear.eval_shape(lambda x: x * 2, linear.ShapedArray((2, 3), jax.numpy.float32))
+  assert spec.shape == (2, 3)
+  assert isinstance(ids.uuid(), module.FlaxId)

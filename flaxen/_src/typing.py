@@ -44,6 +44,8 @@ Array = Union[jax.Array, Any]
 PRNGKey = jax.Array
 # ``rngs=`` of init/apply: one key per stream name.
 RNGSequences = dict[str, PRNGKey]
+# Any tree of arrays (``flaxen.training.checkpoints.PyTree``, as in the reference).
+PyTree = Any
 
 # --- shapes and dtypes ---------------------------------------------------------------------------
 Shape = Sequence[int]

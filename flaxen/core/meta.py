@@ -3,6 +3,7 @@
 from flaxen._src.core.meta import PARTITION_NAME as PARTITION_NAME
 from flaxen._src.core.meta import AxisMetadata as AxisMetadata
 from flaxen._src.core.meta import Partitioned as Partitioned
+from flaxen._src.core.meta import TAxisMetadata as TAxisMetadata
 from flaxen._src.core.meta import add_axis as add_axis
 from flaxen._src.core.meta import get_global_mesh as get_global_mesh
 from flaxen._src.core.meta import get_partition_spec as get_partition_spec

@@ -1,5 +1,6 @@
 """flaxen.core.scope: the Scope, collection filters and functional entry points (re-exports)."""
 
+from flaxen._src.config import config as config
 from flaxen._src.core.entry import apply as apply
 from flaxen._src.core.entry import bind as bind
 from flaxen._src.core.entry import init as init
@@ -18,6 +19,7 @@ from flaxen._src.core.filters import union_filters as union_filters
 from flaxen._src.core.rng import LazyRng as LazyRng
 from flaxen._src.core.scope import Scope as Scope
 from flaxen._src.core.variables import Variable as Variable
+from flaxen._src.ids import uuid as uuid
 from flaxen._src.tree.frozen_dict import FrozenDict as FrozenDict
 from flaxen._src.tree.frozen_dict import freeze as freeze
 from flaxen._src.tree.frozen_dict import unfreeze as unfreeze

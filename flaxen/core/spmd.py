@@ -1,5 +1,9 @@
 """flaxen.core.spmd: logical axis rules and sharding helpers shared by Linen (re-exports)."""
 
+from jax.experimental.layout import Format as Format
+from jax.sharding import NamedSharding as NamedSharding
+from jax.sharding import PartitionSpec as PartitionSpec
+
 from flaxen._src.core.spmd import apply_rules as apply_rules
 from flaxen._src.core.spmd import composite_rules as composite_rules
 from flaxen._src.core.spmd import from_sharding_rules as from_sharding_rules

@@ -5,6 +5,9 @@ Also re-exports the type aliases and helpers the reference's module exposes
 since client code imports them from here.
 """
 
+from jax import eval_shape as eval_shape
+from jax.core import ShapedArray as ShapedArray
+
 from flaxen._src.linen.dtypes import promote_dtype as promote_dtype
 from flaxen._src.linen.linear import Conv as Conv
 from flaxen._src.linen.linear import ConvLocal as ConvLocal

@@ -1,10 +1,13 @@
 """flaxen.linen.module: the Module class and its helpers (re-exports only)."""
 
+from flaxen._src.config import config as config
 from flaxen._src.core.filters import DenyList as DenyList
 from flaxen._src.core.filters import Filter as CollectionFilter
 from flaxen._src.core.filters import union_filters as union_filters
 from flaxen._src.core.scope import Scope as Scope
 from flaxen._src.core.variables import Variable as Variable
+from flaxen._src.ids import FlaxId as FlaxId
+from flaxen._src.ids import uuid as uuid
 from flaxen._src.linen.module.base import ModuleBase as ModuleBase
 from flaxen._src.linen.module.base import module_field as module_field
 from flaxen._src.linen.module.compact import compact as compact

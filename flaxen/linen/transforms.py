@@ -5,6 +5,7 @@ from flaxen._src.core.filters import Filter as PRNGSequenceFilter
 from flaxen._src.core.rng import LazyRng as LazyRng
 from flaxen._src.core.scope import Scope as Scope
 from flaxen._src.core.variables import Variable as Variable
+from flaxen._src.ids import FlaxId as FlaxId
 from flaxen._src.linen.module.methods import wrap_method_once as wrap_method_once
 from flaxen._src.linen.module.module import Module as Module
 from flaxen._src.linen.transforms import add_metadata_axis as add_metadata_axis

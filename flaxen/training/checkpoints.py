@@ -5,6 +5,12 @@ imports ``orbax.checkpoint`` (as ``ocp``), as the reference's module does.
 """
 
 from jax import process_index as process_index
+from jax.experimental.array_serialization.serialization import (
+  GlobalAsyncCheckpointManager as GlobalAsyncCheckpointManager,
+)
+from jax.experimental.array_serialization.serialization import (
+  get_tensorstore_spec as get_tensorstore_spec,
+)
 from jax.experimental.multihost_utils import sync_global_devices as sync_global_devices
 
 from flaxen import errors as errors
@@ -37,4 +43,6 @@ from flaxen._src.training.checkpoints import (
   save_checkpoint_multiprocess as save_checkpoint_multiprocess,
 )
 from flaxen._src.training.orbax_utils import ocp as ocp
+from flaxen._src.typing import PyTree as MultiprocessArrayType
+from flaxen._src.typing import PyTree as PyTree
 from flaxen.training import orbax_utils as orbax_utils

@@ -12,3 +12,4 @@ from flaxen._src.training.orbax_utils import (
 from flaxen._src.training.orbax_utils import ocp as ocp
 from flaxen._src.training.orbax_utils import restore_args_from_target as restore_args_from_target
 from flaxen._src.training.orbax_utils import save_args_from_target as save_args_from_target
+from flaxen._src.typing import PyTree as PyTree
