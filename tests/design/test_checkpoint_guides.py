@@ -1,6 +1,6 @@
 """The seeds' checkpoint guides (legacy API parts) run with ``flax`` -> ``flaxen``.
 
-Sources (shared/seeds/002): "Save and load checkpoints" L3902-L5105 and "Migrate
+Sources (the seeds' document 002, not read by this test): "Save and load checkpoints" L3902-L5105 and "Migrate
 checkpointing to Orbax" L7386-L7673 / notebook L30947-L31360. Code cells are
 copied unchanged except: ``flax`` -> ``flaxen``; ``jax.tree_map`` (removed from
 JAX itself) -> ``jax.tree_util.tree_map``; Orbax-only cells are left out (Orbax
