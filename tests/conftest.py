@@ -54,3 +54,66 @@ def golden_dir() -> pathlib.Path:
   if not (GOLDEN_DIR / "cases.json").is_file():
     pytest.fail(f"conformance data missing: {GOLDEN_DIR} (it is part of the repository)")
   return GOLDEN_DIR
+
+
+# Multi-process tests start jax.distributed's coordinator on a port chosen here. A port that
+# bind(0) handed out lies in the kernel's ephemeral range, and between choosing it and the
+# coordinator listening on it (seconds: the workers import JAX first) any outgoing connection
+# of a test running beside it may take it; the workers then wait for a coordinator that
+# never comes. Ports below the ephemeral range are never handed out that way.
+def _ephemeral_start() -> int:
+  try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+      return int(f.read().split()[0])
+  except (OSError, ValueError, IndexError):
+    return 32768  # Linux's default; elsewhere the check below still applies
+
+
+def coordinator_port() -> int:
+  """A free TCP port on 127.0.0.1 outside the ephemeral range (random, so two tests differ)."""
+  import random
+  import socket
+
+  top = _ephemeral_start()
+  rng = random.SystemRandom()
+  for _ in range(100 if top > 20001 else 0):
+    port = rng.randrange(20000, top)
+    with socket.socket() as s:
+      try:
+        s.bind(("127.0.0.1", port))
+      except OSError:
+        continue
+      return port
+  with socket.socket() as s:  # no room below the range: the kernel's choice
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> int:
+  """A port for jax.distributed's coordinator (see ``coordinator_port``)."""
+  return coordinator_port()
+
+
+def wait_all(procs, timeout: float) -> list[str]:
+  """Waits for every process; on a timeout kills them all and fails with their output."""
+  import subprocess
+
+  outs: list[str] = []
+  try:
+    for p in procs:
+      outs.append(p.communicate(timeout=timeout)[0] or "")
+  except subprocess.TimeoutExpired:
+    for p in procs:
+      if p.poll() is None:
+        p.kill()
+    tails = [(p.communicate()[0] or "")[-1500:] for p in procs[len(outs):]]
+    pytest.fail(f"worker processes still running after {timeout} s; their output:\n"
+                + "\n-----\n".join(outs + tails))
+  return outs
+
+
+@pytest.fixture
+def wait_workers():
+  """``wait_all`` as a fixture (tests import nothing from conftest)."""
+  return wait_all

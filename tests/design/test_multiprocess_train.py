@@ -10,7 +10,6 @@ same script run as one process owning 8 devices.
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import sys
 
@@ -99,19 +98,13 @@ if nprocs > 1:
 '''
 
 
-def _free_port() -> int:
-  with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
-
-
-def _run(script, workdir, nprocs: int, devices_each: int) -> list[dict]:
+def _run(script, workdir, nprocs: int, devices_each: int, port: int, wait_workers) -> list[dict]:
   # the workers import the flaxen this test imports (not another install)
   root = str(pathlib.Path(flaxen.__file__).resolve().parents[1])
   path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
   env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": path,
          "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices_each}"}
-  port = str(_free_port())
+  port = str(port)
   logs = [workdir / f"log_{nprocs}_{i}.txt" for i in range(nprocs)]
   results = [workdir / f"result_{nprocs}_{i}.json" for i in range(nprocs)]
   procs = []
@@ -121,23 +114,24 @@ def _run(script, workdir, nprocs: int, devices_each: int) -> list[dict]:
         [sys.executable, str(script), str(i), str(nprocs), port, str(results[i])], env=env,
         stdout=log, stderr=subprocess.STDOUT))
   try:
-    for p in procs:
-      p.wait(timeout=300)
-  finally:
-    for p in procs:
-      if p.poll() is None:
-        p.kill()
+    wait_workers(procs, 300)
+  finally:  # a failed wait has killed them; show what they printed
+    for p, log in zip(procs, logs):
+      if p.returncode not in (0, None):
+        print(f"--- {log.name} (exit {p.returncode}):\n{log.read_text()[-3000:]}")
   for p, log in zip(procs, logs):
     assert p.returncode == 0, log.read_text()[-3000:]
   return [json.loads(r.read_text()) for r in results]
 
 
 @pytest.mark.slow
-def test_two_processes_train_like_one(tmp_path):
+def test_two_processes_train_like_one(tmp_path, free_port, wait_workers):
   script = tmp_path / "worker.py"
   script.write_text(_WORKER)
-  (single,) = _run(script, tmp_path, nprocs=1, devices_each=8)
-  pair = _run(script, tmp_path, nprocs=2, devices_each=4)
+  (single,) = _run(script, tmp_path, nprocs=1, devices_each=8, port=free_port,
+                   wait_workers=wait_workers)
+  pair = _run(script, tmp_path, nprocs=2, devices_each=4, port=free_port,
+              wait_workers=wait_workers)
   assert single["processes"] == 1 and single["devices"] == 8
   # the logical constraints are in the step: 2 boxes + 2 activations, forward and backward
   assert single["constraints"] == 8

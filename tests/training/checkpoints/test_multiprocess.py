@@ -86,16 +86,8 @@ jax.distributed.shutdown()
 '''
 
 
-def _free_port() -> int:
-  import socket
-
-  with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
-
-
 @pytest.mark.slow
-def test_two_processes_on_loopback_share_one_checkpoint(tmp_path):
+def test_two_processes_on_loopback_share_one_checkpoint(tmp_path, free_port, wait_workers):
   """Two JAX processes (jax.distributed over 127.0.0.1) save and restore together."""
   import json
   import subprocess
@@ -106,20 +98,13 @@ def test_two_processes_on_loopback_share_one_checkpoint(tmp_path):
   ckpt = tmp_path / "ckpt"
   ckpt.mkdir()
   env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": ""}  # one CPU device each
-  port = str(_free_port())
+  port = str(free_port)
   procs = [
     subprocess.Popen([sys.executable, str(script), str(i), port, str(ckpt)], env=env,
                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for i in range(2)
   ]
-  outs = []
-  try:
-    for p in procs:
-      outs.append(p.communicate(timeout=180)[0])
-  finally:
-    for p in procs:
-      if p.poll() is None:
-        p.kill()
+  outs = wait_workers(procs, 180)
   results = []
   for p, out in zip(procs, outs):
     assert p.returncode == 0, out[-2000:]
@@ -186,7 +171,7 @@ jax.distributed.shutdown()
 
 
 @pytest.mark.slow
-def test_two_processes_save_and_restore_a_sharded_state_with_orbax(tmp_path):
+def test_two_processes_save_and_restore_a_sharded_state_with_orbax(tmp_path, free_port, wait_workers):
   """2 JAX processes x 4 CPU devices: a state sharded over all 8 devices goes through Orbax."""
   import json
   import subprocess
@@ -198,20 +183,13 @@ def test_two_processes_save_and_restore_a_sharded_state_with_orbax(tmp_path):
   ckpt.mkdir()
   env = {**os.environ, "JAX_PLATFORMS": "cpu",
          "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-  port = str(_free_port())
+  port = str(free_port)
   procs = [
     subprocess.Popen([sys.executable, str(script), str(i), port, str(ckpt)], env=env,
                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for i in range(2)
   ]
-  outs = []
-  try:
-    for p in procs:
-      outs.append(p.communicate(timeout=300)[0])
-  finally:
-    for p in procs:
-      if p.poll() is None:
-        p.kill()
+  outs = wait_workers(procs, 300)
   for p, out in zip(procs, outs):
     assert p.returncode == 0, out[-3000:]
     r = json.loads(next(x for x in out.splitlines() if x.startswith("RESULT "))[len("RESULT "):])
